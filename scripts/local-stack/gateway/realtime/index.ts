@@ -1,0 +1,11 @@
+/** realtime: not built yet — answers 501 until its module lands. */
+import type { GatewayContext, GatewayModule } from '../context.ts'
+import { sendJson } from '../http.ts'
+
+export function createRealtime(_ctx: GatewayContext): GatewayModule {
+  return {
+    async handle(_req, res) {
+      sendJson(res, 501, { message: 'realtime is not available in the local gateway yet' })
+    },
+  }
+}
