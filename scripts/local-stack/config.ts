@@ -42,6 +42,8 @@ export interface StackConfig {
   mailUrl: string
   sandboxUrl: string
   functionsUrl: string
+  /** Schemas the REST API exposes (config.toml [api] schemas; tests add their fixture schema). */
+  exposedSchemas: string[]
 }
 
 export const DEFAULT_PORTS: StackPorts = {
@@ -129,6 +131,7 @@ export async function resolveConfig(opts: {
     mailUrl: `http://127.0.0.1:${ports.mail}`,
     sandboxUrl: `http://127.0.0.1:${ports.sandbox}`,
     functionsUrl: `http://127.0.0.1:${ports.functions}`,
+    exposedSchemas: opts.mode === 'test' ? ['public', 'graphql_public', 'conformance'] : ['public', 'graphql_public'],
   }
 }
 
