@@ -131,7 +131,10 @@ export async function resolveConfig(opts: {
     mailUrl: `http://127.0.0.1:${ports.mail}`,
     sandboxUrl: `http://127.0.0.1:${ports.sandbox}`,
     functionsUrl: `http://127.0.0.1:${ports.functions}`,
-    exposedSchemas: opts.mode === 'test' ? ['public', 'graphql_public', 'conformance'] : ['public', 'graphql_public'],
+    exposedSchemas:
+      opts.mode === 'test' || process.env.STACK_EXPOSE_CONFORMANCE === '1'
+        ? ['public', 'graphql_public', 'conformance']
+        : ['public', 'graphql_public'],
   }
 }
 
