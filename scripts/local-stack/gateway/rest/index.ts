@@ -1,11 +1,713 @@
-/** rest: not built yet — answers 501 until its module lands. */
+/**
+ * `/rest/v1`: a PostgREST stand-in for the local gateway (supabase-contract.md §1).
+ * Each request is one transaction on the `authenticator` pool, switched to the
+ * JWT's role with the request GUCs PostgREST sets, so RLS decides.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { GatewayContext, GatewayModule } from '../context.ts'
-import { sendJson } from '../http.ts'
+import { bearer, BodyTooLarge, readBody } from '../http.ts'
+import {
+  Aliases, buildTree, lookupTable, nodeAt, orderSql, Params, qi, qname, selectSql, tableSource, whereSql,
+  limitSql, type Node, type Source,
+} from './build.ts'
+import { ApiError, closest, fromPgError, isPgError, parseError } from './errors.ts'
+import {
+  parseField, parseFilterValue, parseLogic, parseOrder, parsePrefer, parseSelect,
+  type Filter, type Logic, type OrderTerm, type Prefer, type SelectItem,
+} from './parse.ts'
+import { key, SchemaStore, type Fn, type SchemaCache, type Table } from './schema.ts'
 
-export function createRest(_ctx: GatewayContext): GatewayModule {
-  return {
-    async handle(_req, res) {
-      sendJson(res, 501, { message: 'rest is not available in the local gateway yet' })
-    },
+/** db-max-rows of the Supabase CLI. */
+export const MAX_ROWS = 1000
+
+type Tx = Parameters<Parameters<GatewayContext['api']['begin']>[1]>[0]
+
+interface Media {
+  kind: 'json' | 'object' | 'csv' | 'openapi'
+  stripNulls: boolean
+}
+
+interface Auth {
+  role: string
+  claims: Record<string, unknown>
+}
+
+interface Query {
+  select: SelectItem[]
+  filters: { path: string[]; f: Filter | Logic }[]
+  orders: { path: string[]; terms: OrderTerm[] }[]
+  limits: { path: string[]; n: number }[]
+  offsets: { path: string[]; n: number }[]
+  columns?: string[]
+  onConflict?: string[]
+  hasSelect: boolean
+}
+
+interface Reply {
+  status: number
+  body?: string
+  headers: Record<string, string>
+}
+
+const RESERVED = new Set(['select', 'columns', 'on_conflict'])
+
+function negotiate(accept: string | undefined): Media {
+  if (!accept || accept.trim() === '') return { kind: 'json', stripNulls: false }
+  for (const part of accept.split(',')) {
+    const [type0, ...ps] = part.split(';').map((x) => x.trim())
+    const type = type0.toLowerCase()
+    const stripNulls = ps.some((p) => p.replace(/\s/g, '').toLowerCase() === 'nulls=stripped')
+    if (type === '*/*' || type === 'application/json' || type === 'application/*' || type === 'application/vnd.pgrst.array+json' || type === 'application/vnd.pgrst.array') {
+      return { kind: 'json', stripNulls }
+    }
+    if (type === 'application/vnd.pgrst.object+json' || type === 'application/vnd.pgrst.object') return { kind: 'object', stripNulls }
+    if (type === 'text/csv') return { kind: 'csv', stripNulls: false }
+    if (type === 'application/openapi+json') return { kind: 'openapi', stripNulls: false }
   }
+  throw new ApiError(406, 'PGRST107', `None of these media types are available: ${accept}`)
+}
+
+async function authenticate(ctx: GatewayContext, req: IncomingMessage): Promise<Auth> {
+  const token = bearer(req)
+  if (!token) return { role: 'anon', claims: { role: 'anon' } }
+  const fail = (code: string, message: string) =>
+    new ApiError(401, code, message, null, null, {
+      'www-authenticate': `Bearer error="invalid_token", error_description="${message.replace(/"/g, "'")}"`,
+    })
+  const parts = token.split('.')
+  if (parts.length !== 3) throw fail('PGRST301', `Expected 3 parts in JWT; got ${parts.length}`)
+  let payload: Record<string, unknown>
+  try {
+    payload = (await ctx.verifyJwt(token)) as Record<string, unknown>
+  } catch (e) {
+    const code = (e as { code?: string }).code
+    if (code === 'ERR_JWT_EXPIRED') throw fail('PGRST303', 'JWT expired')
+    if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') {
+      const claim = (e as { claim?: string }).claim
+      throw fail('PGRST303', claim === 'nbf' ? 'JWT not before' : claim === 'iat' ? 'JWT issued at future' : 'JWT claims validation failed')
+    }
+    if (code === 'ERR_JOSE_ALG_NOT_ALLOWED' || code === 'ERR_JOSE_NOT_SUPPORTED') throw fail('PGRST301', 'Wrong or unsupported encoding algorithm')
+    if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') throw fail('PGRST301', 'JWT cryptographic operation failed')
+    throw fail('PGRST301', 'JWT could not be decoded')
+  }
+  const role = typeof payload.role === 'string' && payload.role !== '' ? payload.role : 'anon'
+  return { role, claims: { ...payload, role } }
+}
+
+function parseInt0(v: string, what: string): number {
+  if (!/^-?\d+$/.test(v)) throw parseError(`failed to parse ${what} (${v})`, `"${v}" is not an integer`)
+  return Number(v)
+}
+
+/** Splits a key like `todos.tags.order` into an embed path and a last segment. */
+function classify(k: string): { path: string[]; last: string; negated: boolean } {
+  // JSON paths may hold dots in quoted keys only; split outside quotes and before any `->`.
+  const arrow = k.indexOf('->')
+  const head = arrow >= 0 ? k.slice(0, arrow) : k
+  const tail = arrow >= 0 ? k.slice(arrow) : ''
+  const segs = head.split('.')
+  segs[segs.length - 1] += tail
+  let negated = false
+  if (segs.length >= 2 && segs[segs.length - 2] === 'not' && (segs[segs.length - 1] === 'or' || segs[segs.length - 1] === 'and')) {
+    negated = true
+    segs.splice(segs.length - 2, 1)
+  }
+  const last = segs.pop()!
+  return { path: segs, last, negated }
+}
+
+function parseQuery(url: URL, skip: Set<string> = new Set()): Query {
+  const q: Query = { select: [{ kind: 'star' }], filters: [], orders: [], limits: [], offsets: [], hasSelect: false }
+  for (const [k, v] of url.searchParams) {
+    if (skip.has(k)) continue
+    if (k === 'select') {
+      q.select = parseSelect(v)
+      q.hasSelect = true
+      continue
+    }
+    if (k === 'columns') {
+      q.columns = v.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1')).filter(Boolean)
+      continue
+    }
+    if (k === 'on_conflict') {
+      q.onConflict = v.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1')).filter(Boolean)
+      continue
+    }
+    const { path, last, negated } = classify(k)
+    if (last === 'order') q.orders.push({ path, terms: parseOrder(v) })
+    else if (last === 'limit') q.limits.push({ path, n: parseInt0(v, 'limit') })
+    else if (last === 'offset') q.offsets.push({ path, n: parseInt0(v, 'offset') })
+    else if (last === 'or' || last === 'and') q.filters.push({ path, f: parseLogic(last, negated, v) })
+    else q.filters.push({ path, f: parseFilterValue(parseField(last, 'filter'), v) })
+  }
+  return q
+}
+
+/** Puts filters, orders and limits on the nodes of the tree. */
+function attach(root: Node, q: Query): void {
+  for (const { path, f } of q.filters) {
+    const n = nodeAt(root, path)
+    if (f.kind === 'filter' && f.field.path.length === 0) {
+      const emb = n.embeds.find((e) => e.outName === f.field.name) ?? n.embeds.find((e) => e.name === f.field.name && !n.source.columns.has(f.field.name))
+      if (emb) {
+        if (f.op !== 'is' || f.value !== 'null') {
+          throw new ApiError(400, 'PGRST120', 'Only is null or not is null filters are allowed on embedded resources')
+        }
+        emb.nullFilter = f.negate ? 'not_null' : 'null'
+        continue
+      }
+    }
+    n.filters.push(f)
+  }
+  for (const { path, terms } of q.orders) nodeAt(root, path).order.push(...terms)
+  for (const { path, n } of q.limits) {
+    if (n < 0) throw new ApiError(416, 'PGRST103', 'Requested range not satisfiable', 'Limit should be greater than or equal to zero.')
+    nodeAt(root, path).limit = n
+  }
+  for (const { path, n } of q.offsets) {
+    if (n < 0) throw new ApiError(416, 'PGRST103', 'Requested range not satisfiable', 'Offset should be greater than or equal to zero.')
+    nodeAt(root, path).offset = n
+  }
+}
+
+/** The Range header (`Range: 0-9`), used when no limit/offset is given. */
+function rangeHeader(req: IncomingMessage): { offset: number; limit?: number } | undefined {
+  const h = req.headers.range
+  if (!h) return undefined
+  const m = /^(?:items=)?\s*(\d+)-(\d*)$/.exec(h.trim())
+  if (!m) return undefined
+  const from = Number(m[1])
+  if (m[2] === '') return { offset: from }
+  const to = Number(m[2])
+  if (to < from) throw new ApiError(416, 'PGRST103', 'Requested range not satisfiable', 'The lower boundary must be lower than or equal to the upper boundary in the Range header.')
+  return { offset: from, limit: to - from + 1 }
+}
+
+function contentRange(offset: number, n: number, total: number | undefined): string {
+  const t = total === undefined ? '*' : String(total)
+  return n === 0 ? `*/${t}` : `${offset}-${offset + n - 1}/${t}`
+}
+
+/** PostgREST's rangeStatus: 416 past the end, 206 for a partial page, else 200. */
+function rangeStatus(offset: number, n: number, total: number | undefined): number {
+  if (total === undefined) return 200
+  if (offset > total) return 416
+  const upper = offset + n - 1
+  return 1 + upper - offset < total ? 206 : 200
+}
+
+function toCsv(json: string, names: string[]): string {
+  const rows = JSON.parse(json) as Record<string, unknown>[]
+  const cols = rows.length ? Object.keys(rows[0]) : names
+  const cell = (v: unknown) => {
+    if (v === null || v === undefined) return ''
+    const s = typeof v === 'object' ? JSON.stringify(v) : String(v)
+    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+  }
+  return [cols.map(cell).join(','), ...rows.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\n')
+}
+
+function preferenceApplied(p: Prefer, method: string): string | undefined {
+  const out: string[] = []
+  if (p.return && method !== 'GET' && method !== 'HEAD') out.push(`return=${p.return}`)
+  if (p.count) out.push(`count=${p.count}`)
+  if (p.resolution && method === 'POST') out.push(`resolution=${p.resolution}`)
+  if (p.missing === 'default') out.push('missing=default')
+  if (p.handling) out.push(`handling=${p.handling}`)
+  if (p.maxAffected !== undefined && p.handling === 'strict') out.push(`max-affected=${p.maxAffected}`)
+  return out.length ? out.join(', ') : undefined
+}
+
+export function createRest(ctx: GatewayContext): GatewayModule {
+  const store = new SchemaStore(ctx.admin, ctx.cfg.exposedSchemas, ctx.log)
+
+  /** Looks a name up; on a miss reloads the cache once (rate-limited), then retries. */
+  async function withFreshCache<T>(fn: (c: SchemaCache) => T): Promise<T> {
+    const cache = await store.get()
+    try {
+      return fn(cache)
+    } catch (e) {
+      if (e instanceof ApiError && ['PGRST205', 'PGRST202', 'PGRST200'].includes(e.code) && Date.now() - cache.loadedAt > 1000) {
+        return fn(await store.reload())
+      }
+      throw e
+    }
+  }
+
+  function setupSql(auth: Auth, req: IncomingMessage, schema: string, path: string, cache: SchemaCache): { text: string; params: string[] } {
+    const headers: Record<string, string> = {}
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v
+    const cookies: Record<string, string> = {}
+    for (const c of (req.headers.cookie ?? '').split(';')) {
+      const i = c.indexOf('=')
+      if (i > 0) cookies[c.slice(0, i).trim()] = decodeURIComponent(c.slice(i + 1).trim())
+    }
+    const p = new Params()
+    const calls = [
+      `set_config('search_path', ${p.add([schema, 'public', 'extensions'].filter((s, i, a) => a.indexOf(s) === i).map(qi).join(', '))}, true)`,
+      `set_config('role', ${p.add(auth.role)}, true)`,
+      `set_config('request.jwt.claims', ${p.add(JSON.stringify(auth.claims))}, true)`,
+      `set_config('request.method', ${p.add(req.method ?? 'GET')}, true)`,
+      `set_config('request.path', ${p.add(path)}, true)`,
+      `set_config('request.headers', ${p.add(JSON.stringify(headers))}, true)`,
+      `set_config('request.cookies', ${p.add(JSON.stringify(cookies))}, true)`,
+    ]
+    for (const [k, v] of cache.roleSettings.get(auth.role) ?? []) {
+      if (k === 'search_path' || k === 'session_preload_libraries') continue
+      calls.push(`set_config(${p.add(k)}, ${p.add(v)}, true)`)
+    }
+    return { text: `select ${calls.join(', ')}`, params: p.values }
+  }
+
+  async function transaction<T>(readOnly: boolean, setup: { text: string; params: string[] }, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return (await ctx.api.begin(readOnly ? 'read only' : 'read write', async (tx) => {
+      // postgres.js queries are lazy: send the role/claims setup now, so it is
+      // always on the wire before any statement of the request (pipelined).
+      const s = tx.unsafe(setup.text, setup.params)
+      s.execute()
+      const [, r] = await Promise.all([s, fn(tx)])
+      return r
+    })) as T
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<Reply> {
+    const method = (req.method ?? 'GET').toUpperCase()
+    const read = method === 'GET' || method === 'HEAD'
+    const profileHeader = (read ? req.headers['accept-profile'] : req.headers['content-profile']) as string | undefined
+    const schemas = ctx.cfg.exposedSchemas
+    const schema = profileHeader ?? schemas[0]
+    if (!schemas.includes(schema)) {
+      throw new ApiError(406, 'PGRST106', `Invalid schema: ${schema}`, null, `Only the following schemas are exposed: ${schemas.join(', ')}`)
+    }
+    const auth = await authenticate(ctx, req)
+    ;(res as ServerResponse & { role?: string }).role = auth.role
+    const media = negotiate(req.headers.accept)
+    const prefer = parsePrefer(req.headers.prefer)
+    if (prefer.handling === 'strict' && prefer.invalid.length) {
+      throw new ApiError(400, 'PGRST122', 'Invalid preferences given with handling=strict', `Invalid preferences: ${prefer.invalid.join(', ')}`)
+    }
+
+    if (path === '/' || path === '') {
+      if (!read) throw new ApiError(405, 'PGRST117', `Unsupported HTTP method: ${method}`)
+      return openApi(await store.get(), schema, method)
+    }
+    const m = /^\/rpc\/([^/]+)$/.exec(path) ?? /^\/([^/]+)$/.exec(path)
+    if (!m) throw new ApiError(404, 'PGRST125', `Invalid path specified in request URL`)
+    const name = decodeURIComponent(m[1])
+    const isRpc = path.startsWith('/rpc/')
+    if (media.kind === 'openapi') throw new ApiError(406, 'PGRST107', `None of these media types are available: ${req.headers.accept}`)
+
+    let body: unknown
+    let bodyText = ''
+    if (method === 'POST' || method === 'PATCH' || method === 'PUT') {
+      let raw: Buffer
+      try {
+        raw = await readBody(req)
+      } catch (e) {
+        if (e instanceof BodyTooLarge) throw new ApiError(413, 'PGRST102', 'Request body is too large')
+        throw e
+      }
+      bodyText = raw.toString('utf8')
+      if (bodyText.trim() === '') body = isRpc ? {} : undefined
+      else {
+        try {
+          body = JSON.parse(bodyText)
+        } catch {
+          throw new ApiError(400, 'PGRST102', 'Empty or invalid json')
+        }
+      }
+    }
+
+    if (isRpc) {
+      if (!['GET', 'HEAD', 'POST'].includes(method)) throw new ApiError(405, 'PGRST101', 'Only GET, HEAD or POST is allowed for RPC')
+      const cache = await store.get()
+      const fns0 = await withFreshCache((c) => c.fns.get(key(schema, name)) ?? [])
+      const argNames = new Set(fns0.flatMap((f) => f.inArgs.map((a) => a.name)))
+      let args: Record<string, unknown> = {}
+      if (read) {
+        for (const [k, v] of url.searchParams) if (argNames.has(k)) args[k] = v
+      } else {
+        if (body === null || typeof body !== 'object') throw new ApiError(400, 'PGRST102', 'Empty or invalid json')
+        args = body as Record<string, unknown>
+      }
+      const fn = await withFreshCache((c) => chooseFunction(c, schema, name, args, Array.isArray(body)))
+      const q = parseQuery(url, read ? new Set(Object.keys(args)) : new Set())
+      return rpc(cache, auth, req, schema, path, fn, args, bodyText, q, media, prefer, method)
+    }
+
+    const cache = await store.get()
+    const table = await withFreshCache((c) => lookupTable(c, schema, name))
+    const q = parseQuery(url)
+    const cacheNow = cache.tables.has(key(schema, name)) ? cache : await store.get()
+    switch (method) {
+      case 'GET':
+      case 'HEAD':
+        return readTable(cacheNow, auth, req, schema, path, table, q, media, prefer, method)
+      case 'POST':
+        return insert(cacheNow, auth, req, schema, path, table, q, media, prefer, body)
+      case 'PATCH':
+        return update(cacheNow, auth, req, schema, path, table, q, media, prefer, body)
+      case 'DELETE':
+        return remove(cacheNow, auth, req, schema, path, table, q, media, prefer)
+      default:
+        throw new ApiError(405, 'PGRST117', `Unsupported HTTP method: ${method}`)
+    }
+  }
+
+  function finishRead(row: { total: string | null; n: number; body: string }, media: Media, names: string[], offset: number, counted: boolean, method: string, prefer: Prefer, singleComposite = false): Reply {
+    const n = Number(row.n)
+    const total = counted ? Number(row.total) : undefined
+    const headers: Record<string, string> = {}
+    const applied = preferenceApplied(prefer, method)
+    if (applied) headers['preference-applied'] = applied
+    const status = rangeStatus(offset, n, total)
+    if (status === 416) {
+      throw new ApiError(416, 'PGRST103', 'Requested range not satisfiable', `An offset of ${offset} was requested, but there are only ${total} rows.`, null, { 'content-range': `*/${total}` })
+    }
+    headers['content-range'] = contentRange(offset, n, total)
+    if (media.kind === 'object' || singleComposite) {
+      if (n !== 1 && !singleComposite) {
+        throw new ApiError(406, 'PGRST116', 'Cannot coerce the result to a single JSON object', `The result contains ${n} rows`)
+      }
+      return { status: 200, body: n === 0 ? 'null' : row.body.slice(1, -1), headers: { ...headers, 'content-type': 'application/vnd.pgrst.object+json; charset=utf-8' } }
+    }
+    if (media.kind === 'csv') return { status, body: toCsv(row.body, names), headers: { ...headers, 'content-type': 'text/csv; charset=utf-8' } }
+    return { status, body: row.body, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' } }
+  }
+
+  const bodyExpr = (media: Media) =>
+    media.stripNulls ? `json_strip_nulls(coalesce(json_agg(_t), '[]'))::text` : `coalesce(json_agg(_t), '[]')::text`
+
+  async function readTable(cache: SchemaCache, auth: Auth, req: IncomingMessage, schema: string, path: string, table: Table, q: Query, media: Media, prefer: Prefer, method: string): Promise<Reply> {
+    const aliases = new Aliases()
+    const root = buildTree(cache, tableSource(table), q.select, aliases)
+    attach(root, q)
+    const range = rangeHeader(req)
+    if (root.limit === undefined && root.offset === undefined && range) {
+      root.offset = range.offset
+      root.limit = range.limit
+    }
+    const from = `${qname(table.schema, table.name)} ${root.alias}`
+    return selectAndRun(cache, auth, req, schema, path, root, from, q, media, prefer, method, true)
+  }
+
+  /** GET-style query over a FROM clause whose root alias is root.alias. */
+  async function selectAndRun(cache: SchemaCache, auth: Auth, req: IncomingMessage, schema: string, path: string, root: Node, from: string, _q: Query, media: Media, prefer: Prefer, method: string, readOnly: boolean, params = new Params(), singleComposite = false): Promise<Reply> {
+    const aliases = new Aliases()
+    aliases.n = 1000
+    const sel = selectSql(root, params, aliases)
+    const where = whereSql(root, params, aliases)
+    const order = orderSql(root, params, aliases)
+    const whereText = where.length ? ` where ${where.join(' and ')}` : ''
+    const offset = root.offset ?? 0
+    const limit = Math.min(root.limit ?? MAX_ROWS, MAX_ROWS)
+    const counted = !!prefer.count
+    const inner = `select ${sel.cols.join(', ')} from ${from} ${sel.laterals.join(' ')}${whereText}${order ? ` order by ${order}` : ''}${limitSql(limit, offset)}`
+    const total = counted ? `(select count(*) from ${from}${whereText})::text` : 'null::text'
+    const text = `select ${total} as total, count(_t)::int as n, ${bodyExpr(media)} as body from (${inner}) _t`
+    const setup = setupSql(auth, req, schema, path, cache)
+    const [row] = await transaction(readOnly, setup, (tx) => tx.unsafe(text, params.values))
+    const reply = finishRead(row as never, media, sel.names, offset, counted, method, prefer, singleComposite)
+    if (method === 'HEAD') reply.body = undefined
+    return reply
+  }
+
+  function checkColumns(table: Table, cols: string[]): void {
+    for (const c of cols) {
+      if (!table.columns.has(c)) throw new ApiError(400, 'PGRST204', `Could not find the '${c}' column of '${table.name}' in the schema cache`)
+    }
+  }
+
+  /** Runs a mutation; `stmt(returning)` is the statement, aliased t0. */
+  async function mutate(
+    cache: SchemaCache, auth: Auth, req: IncomingMessage, schema: string, path: string, table: Table, q: Query, media: Media,
+    prefer: Prefer, params: Params, stmts: ((returning: string) => string)[], root: Node, kind: 'insert' | 'update' | 'delete',
+  ): Promise<Reply> {
+    const wantRows = prefer.return === 'representation' || media.kind === 'object' || media.kind === 'csv'
+    const headersOnly = prefer.return === 'headers-only' && kind === 'insert'
+    const setup = setupSql(auth, req, schema, path, cache)
+    const headers: Record<string, string> = {}
+    const applied = preferenceApplied(prefer, 'POST')
+    if (applied) headers['preference-applied'] = applied
+    const counted = !!prefer.count
+    const check = (n: number) => {
+      if (prefer.handling === 'strict' && prefer.maxAffected !== undefined && n > prefer.maxAffected && kind !== 'insert') {
+        throw new ApiError(400, 'PGRST124', 'Query result exceeds max-affected preference constraint', `The query affects ${n} rows`)
+      }
+      if (media.kind === 'object' && n !== 1) {
+        throw new ApiError(406, 'PGRST116', 'Cannot coerce the result to a single JSON object', `The result contains ${n} rows`)
+      }
+    }
+    let n = 0
+    let bodyOut: string | undefined
+    let inserted = 0
+    let location: string | undefined
+    if (wantRows || headersOnly) {
+      const aliases = new Aliases()
+      aliases.n = 1000
+      const returning = ` returning ${root.alias}.*${kind === 'insert' ? `, (${root.alias}.xmax = 0) as pgrst_inserted` : ''}`
+      const ctes = stmts.map((s, i) => `pgrst_m${i} as (${s(returning)})`)
+      const union = stmts.map((_, i) => `select * from pgrst_m${i}`).join(' union all ')
+      let sel: { cols: string[]; laterals: string[]; names: string[] }
+      if (headersOnly) {
+        sel = { cols: table.pk.map((c) => `${root.alias}.${qi(c)}`), laterals: [], names: table.pk }
+      } else sel = selectSql(root, params, aliases)
+      const text = `with ${ctes.join(', ')}, pgrst_source as (${union}) ` +
+        `select count(_t)::int as n, ${bodyExpr(media)} as body, ` +
+        (kind === 'insert' ? `(select count(*) from pgrst_source where pgrst_inserted)::int` : '0') + ` as inserted ` +
+        `from (select ${sel.cols.join(', ')} from pgrst_source ${root.alias} ${sel.laterals.join(' ')}) _t`
+      const row = await transaction(false, setup, async (tx) => {
+        const [r] = await tx.unsafe(text, params.values)
+        check(Number(r.n))
+        return r
+      })
+      n = Number(row.n)
+      inserted = Number(row.inserted)
+      if (headersOnly) {
+        const rows = JSON.parse(row.body) as Record<string, unknown>[]
+        if (rows.length && table.pk.length) location = `/${table.name}?${table.pk.map((c) => `${c}=eq.${encodeURIComponent(String(rows[0][c]))}`).join('&')}`
+      } else if (media.kind === 'object') bodyOut = row.body.slice(1, -1)
+      else if (media.kind === 'csv') bodyOut = toCsv(row.body, sel.names)
+      else bodyOut = row.body
+    } else {
+      n = await transaction(false, setup, async (tx) => {
+        let total = 0
+        for (const s of stmts) total += (await tx.unsafe(s(''), params.values)).count
+        check(total)
+        return total
+      })
+    }
+    const ctype = media.kind === 'object' ? 'application/vnd.pgrst.object+json; charset=utf-8' : media.kind === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8'
+    if (bodyOut !== undefined) headers['content-type'] = ctype
+    if (kind === 'insert') {
+      headers['content-range'] = `*/${counted ? n : '*'}`
+      if (location) headers.location = location
+      const status = wantRows && prefer.resolution === 'merge-duplicates' && inserted === 0 && n > 0 ? 200 : 201
+      return { status, body: bodyOut, headers }
+    }
+    if (kind === 'update') headers['content-range'] = n === 0 ? `*/${counted ? 0 : '*'}` : `0-${n - 1}/${counted ? n : '*'}`
+    else headers['content-range'] = `*/${counted ? n : '*'}`
+    return bodyOut !== undefined ? { status: 200, body: bodyOut, headers } : { status: 204, headers }
+  }
+
+  async function insert(cache: SchemaCache, auth: Auth, req: IncomingMessage, schema: string, path: string, table: Table, q: Query, media: Media, prefer: Prefer, body: unknown): Promise<Reply> {
+    if (body === undefined || body === null || typeof body !== 'object') throw new ApiError(400, 'PGRST102', 'Empty or invalid json')
+    const rows = (Array.isArray(body) ? body : [body]) as Record<string, unknown>[]
+    if (rows.some((r) => r === null || typeof r !== 'object' || Array.isArray(r))) {
+      throw new ApiError(400, 'PGRST102', 'All object keys must match', null, null)
+    }
+    let cols: string[]
+    if (q.columns) cols = q.columns
+    else {
+      const set = new Set<string>()
+      for (const r of rows) for (const k of Object.keys(r)) set.add(k)
+      cols = [...set]
+    }
+    checkColumns(table, cols)
+    const conflict = q.onConflict ?? table.pk
+    if (q.onConflict) checkColumns(table, q.onConflict)
+    const aliases = new Aliases()
+    const root = buildTree(cache, tableSource(table), q.select, aliases)
+    attach(root, { ...q, filters: q.filters.filter((f) => f.path.length > 0) })
+    const params = new Params()
+    const tname = qname(table.schema, table.name)
+    // missing=default: rows missing a key use the column default, so group rows by their key set.
+    const groups: { cols: string[]; rows: Record<string, unknown>[] }[] = []
+    if (prefer.missing === 'default') {
+      const byKey = new Map<string, { cols: string[]; rows: Record<string, unknown>[] }>()
+      for (const r of rows) {
+        const present = cols.filter((c) => Object.prototype.hasOwnProperty.call(r, c))
+        const k = present.join('\u0000')
+        if (!byKey.has(k)) byKey.set(k, { cols: present, rows: [] })
+        byKey.get(k)!.rows.push(r)
+      }
+      groups.push(...byKey.values())
+    } else if (rows.length) groups.push({ cols, rows })
+    const onConflict = (gcols: string[]) => {
+      if (!prefer.resolution || conflict.length === 0) return ''
+      const target = `(${conflict.map(qi).join(', ')})`
+      if (prefer.resolution === 'ignore-duplicates' || gcols.length === 0) return ` on conflict ${target} do nothing`
+      return ` on conflict ${target} do update set ${gcols.map((c) => `${qi(c)} = excluded.${qi(c)}`).join(', ')}`
+    }
+    const stmts: ((returning: string) => string)[] = []
+    for (const g of groups) {
+      if (g.cols.length === 0) {
+        for (let i = 0; i < g.rows.length; i++) stmts.push((ret) => `insert into ${tname} as ${root.alias} default values${onConflict([])}${ret}`)
+        continue
+      }
+      const data = params.add(JSON.stringify(g.rows.map((r) => Object.fromEntries(g.cols.map((c) => [c, r[c] ?? null])))))
+      const list = g.cols.map(qi).join(', ')
+      stmts.push((ret) => `insert into ${tname} as ${root.alias} (${list}) select ${list} from json_populate_recordset(null::${tname}, (${data})::json) _${onConflict(g.cols)}${ret}`)
+    }
+    if (stmts.length === 0) {
+      // An empty array inserts nothing.
+      if (prefer.return !== 'representation' && media.kind !== 'object') {
+        return { status: 201, headers: { 'content-range': `*/${prefer.count ? 0 : '*'}` } }
+      }
+      return emptyResult(media, prefer, 201)
+    }
+    return mutate(cache, auth, req, schema, path, table, q, media, prefer, params, stmts, root, 'insert')
+  }
+
+  function emptyResult(media: Media, prefer: Prefer, status: number): Reply {
+    if (media.kind === 'object') throw new ApiError(406, 'PGRST116', 'Cannot coerce the result to a single JSON object', 'The result contains 0 rows')
+    const headers = { 'content-range': `*/${prefer.count ? 0 : '*'}` }
+    if (prefer.return !== 'representation') return { status: status === 201 ? 201 : 204, headers }
+    return { status: status === 201 ? 201 : 200, body: '[]', headers: { ...headers, 'content-type': 'application/json; charset=utf-8' } }
+  }
+
+  async function update(cache: SchemaCache, auth: Auth, req: IncomingMessage, schema: string, path: string, table: Table, q: Query, media: Media, prefer: Prefer, body: unknown): Promise<Reply> {
+    if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'PGRST102', 'Empty or invalid json')
+    const obj = body as Record<string, unknown>
+    const cols = q.columns ?? Object.keys(obj)
+    checkColumns(table, cols)
+    const aliases = new Aliases()
+    const root = buildTree(cache, tableSource(table), q.select, aliases)
+    attach(root, q)
+    const params = new Params()
+    const where = whereSql(root, params, aliases)
+    if (!where.length) throw new ApiError(400, '21000', 'UPDATE requires a WHERE clause')
+    const tname = qname(table.schema, table.name)
+    if (cols.length === 0) return emptyResult(media, prefer, 200)
+    const data = params.add(JSON.stringify(Object.fromEntries(cols.map((c) => [c, obj[c] ?? null]))))
+    const stmt = (ret: string) =>
+      `update ${tname} as ${root.alias} set ${cols.map((c) => `${qi(c)} = _.${qi(c)}`).join(', ')} ` +
+      `from (select * from json_populate_record(null::${tname}, (${data})::json)) _ where ${where.join(' and ')}${ret}`
+    return mutate(cache, auth, req, schema, path, table, q, media, prefer, params, [stmt], root, 'update')
+  }
+
+  async function remove(cache: SchemaCache, auth: Auth, req: IncomingMessage, schema: string, path: string, table: Table, q: Query, media: Media, prefer: Prefer): Promise<Reply> {
+    const aliases = new Aliases()
+    const root = buildTree(cache, tableSource(table), q.select, aliases)
+    attach(root, q)
+    const params = new Params()
+    const where = whereSql(root, params, aliases)
+    if (!where.length) throw new ApiError(400, '21000', 'DELETE requires a WHERE clause')
+    const tname = qname(table.schema, table.name)
+    const stmt = (ret: string) => `delete from ${tname} as ${root.alias} where ${where.join(' and ')}${ret}`
+    return mutate(cache, auth, req, schema, path, table, q, media, prefer, params, [stmt], root, 'delete')
+  }
+
+  function chooseFunction(cache: SchemaCache, schema: string, name: string, args: Record<string, unknown>, bulk: boolean): Fn & { jsonBody?: boolean } {
+    const fns = cache.fns.get(key(schema, name)) ?? []
+    const keys = bulk ? [] : Object.keys(args)
+    const named = fns.filter((f) =>
+      keys.every((k) => f.inArgs.some((a) => a.name === k)) &&
+      f.inArgs.every((a) => a.hasDefault || keys.includes(a.name)) &&
+      !(f.inArgs.length === 1 && f.inArgs[0].name === '' ))
+    const jsonOne = fns.filter((f) => f.inArgs.length === 1 && f.inArgs[0].name === '' && ['json', 'jsonb'].includes(f.inArgs[0].type))
+    const cands = named.length ? named : jsonOne.map((f) => ({ ...f, jsonBody: true }))
+    if (cands.length === 1) return cands[0]
+    const sig = keys.slice().sort().join(', ')
+    if (cands.length > 1) {
+      throw new ApiError(300, 'PGRST203', `Could not choose the best candidate function between: ${cands.map((f) => `${schema}.${name}(${f.inArgs.map((a) => `${a.name} => ${a.type}`).join(', ')})`).join(', ')}`,
+        null, 'Try renaming the parameters or the function itself in the database so function overloading can be resolved')
+    }
+    const all = [...cache.fns.values()].flat().filter((f) => f.schema === schema).map((f) => f.name)
+    const near = fns.length ? undefined : closest(name, all)
+    throw new ApiError(404, 'PGRST202',
+      keys.length ? `Could not find the function ${schema}.${name}(${sig}) in the schema cache` : `Could not find the function ${schema}.${name} without parameters in the schema cache`,
+      keys.length
+        ? `Searched for the function ${schema}.${name} with parameters ${sig} or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.`
+        : `Searched for the function ${schema}.${name} without parameters or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.`,
+      near ? `Perhaps you meant to call the function ${schema}.${near}` : null)
+  }
+
+  async function rpc(cache: SchemaCache, auth: Auth, req: IncomingMessage, schema: string, path: string, fn: Fn & { jsonBody?: boolean }, args: Record<string, unknown>, bodyText: string, q: Query, media: Media, prefer: Prefer, method: string): Promise<Reply> {
+    const params = new Params()
+    const fname = qname(fn.schema, fn.name)
+    let call: string
+    let argFrom = ''
+    if (fn.jsonBody) {
+      call = `${fname}((${params.add(bodyText.trim() === '' ? '{}' : bodyText)})::${fn.inArgs[0].type})`
+    } else {
+      const given = fn.inArgs.filter((a) => Object.prototype.hasOwnProperty.call(args, a.name))
+      if (given.length) {
+        const json: Record<string, unknown> = {}
+        for (const a of given) json[a.name] = args[a.name]
+        argFrom = `json_to_record((${params.add(JSON.stringify(json))})::json) as _a(${given.map((a) => `${qi(a.name)} ${a.type}`).join(', ')})`
+      }
+      call = `${fname}(${given.map((a) => `${qi(a.name)} => _a.${qi(a.name)}`).join(', ')})`
+    }
+    const readOnly = method !== 'POST' || fn.volatility !== 'v'
+    const setup = setupSql(auth, req, schema, path, cache)
+    const headers: Record<string, string> = {}
+    const applied = preferenceApplied(prefer, method)
+    if (applied) headers['preference-applied'] = applied
+    if (fn.retKind === 'void') {
+      await transaction(readOnly, setup, (tx) => tx.unsafe(`select ${call}${argFrom ? ` from ${argFrom}` : ''}`, params.values))
+      return { status: 204, headers }
+    }
+    if (fn.retKind === 'scalar' && !fn.retset) {
+      const [row] = await transaction(readOnly, setup, (tx) => tx.unsafe(`select to_json(${call})::text as body${argFrom ? ` from ${argFrom}` : ''}`, params.values))
+      return { status: 200, body: method === 'HEAD' ? undefined : row.body ?? 'null', headers: { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-range': '0-0/*' } }
+    }
+    const from = argFrom ? `${argFrom} cross join lateral ` : ''
+    if (fn.retKind === 'scalar') {
+      const limit = Math.min(q.limits.find((l) => l.path.length === 0)?.n ?? MAX_ROWS, MAX_ROWS)
+      const offset = q.offsets.find((l) => l.path.length === 0)?.n ?? 0
+      const text = `select null::text as total, count(_t)::int as n, coalesce(json_agg(_t.v), '[]')::text as body from (select _r.v from ${from}${call} as _r(v)${limitSql(limit, offset)}) _t`
+      const [row] = await transaction(readOnly, setup, (tx) => tx.unsafe(text, params.values))
+      const reply = finishRead(row as never, media, [], offset, false, method, prefer)
+      if (method === 'HEAD') reply.body = undefined
+      return reply
+    }
+    const relTable = fn.retTable ? cache.tables.get(key(fn.retTable.schema, fn.retTable.name)) : undefined
+    const source: Source = {
+      schema, name: fn.name,
+      columns: new Map(fn.retColumns.map((c) => [c.name, c])),
+      columnOrder: fn.retColumns.map((c) => c.name), relTable,
+    }
+    const aliases = new Aliases()
+    const root = buildTree(cache, source, q.select, aliases)
+    attach(root, q)
+    return selectAndRun(cache, auth, req, schema, path, root, `${from}${call} ${root.alias}`, q, media, prefer, method, readOnly, params, !fn.retset)
+  }
+
+  function openApi(cache: SchemaCache, schema: string, method: string): Reply {
+    const paths: Record<string, unknown> = { '/': { get: { produces: ['application/openapi+json', 'application/json'], responses: { 200: { description: 'OK' } } } } }
+    const definitions: Record<string, unknown> = {}
+    for (const t of cache.tables.values()) {
+      if (t.schema !== schema) continue
+      paths[`/${t.name}`] = { get: { responses: { 200: { description: 'OK' } } } }
+      definitions[t.name] = {
+        type: 'object',
+        required: t.columnOrder.filter((c) => t.columns.get(c)!.notNull && !t.columns.get(c)!.hasDefault),
+        properties: Object.fromEntries(t.columnOrder.map((c) => [c, { format: t.columns.get(c)!.type, type: jsonType(t.columns.get(c)!.category) }])),
+      }
+    }
+    for (const fns of cache.fns.values()) for (const f of fns) if (f.schema === schema) paths[`/rpc/${f.name}`] = { post: { responses: { 200: { description: 'OK' } } } }
+    const doc = { swagger: '2.0', info: { title: 'immo-ai local REST', version: '14.0' }, basePath: '/', schemes: ['http'], consumes: ['application/json'], produces: ['application/json'], paths, definitions }
+    return { status: 200, body: method === 'HEAD' ? undefined : JSON.stringify(doc), headers: { 'content-type': 'application/openapi+json; charset=utf-8' } }
+  }
+
+  return {
+    async handle(req, res, path, url) {
+      let reply: Reply
+      try {
+        reply = await handle(req, res, path, url)
+      } catch (e) {
+        const role = (res as ServerResponse & { role?: string }).role ?? 'anon'
+        let err: ApiError
+        if (e instanceof ApiError) err = e
+        else if (isPgError(e)) err = fromPgError(e, role)
+        else throw e
+        const b = err.body() as unknown as Record<string, unknown>
+        const dj = (err as ApiError & { detailsJson?: unknown }).detailsJson
+        if (dj !== undefined) b.details = dj
+        reply = { status: err.status, body: JSON.stringify(b), headers: { 'content-type': 'application/json; charset=utf-8', ...err.headers } }
+      }
+      if (req.method === 'HEAD') reply.body = undefined
+      res.writeHead(reply.status, reply.headers)
+      res.end(reply.body ?? '')
+    },
+    close: () => store.close(),
+  }
+}
+
+function jsonType(category: string): string {
+  if (category === 'N') return 'number'
+  if (category === 'B') return 'boolean'
+  if (category === 'A') return 'array'
+  return 'string'
 }
