@@ -67,6 +67,10 @@ function negotiate(accept: string | undefined): Media {
   throw new ApiError(406, 'PGRST107', `None of these media types are available: ${accept}`)
 }
 
+/** Verified tokens, so a token is HMAC-checked once; entries still honour `exp`. */
+const verified = new Map<string, Record<string, unknown>>()
+const VERIFIED_MAX = 2000
+
 async function authenticate(ctx: GatewayContext, req: IncomingMessage): Promise<Auth> {
   const token = bearer(req)
   if (!token) return { role: 'anon', claims: { role: 'anon' } }
@@ -76,9 +80,15 @@ async function authenticate(ctx: GatewayContext, req: IncomingMessage): Promise<
     })
   const parts = token.split('.')
   if (parts.length !== 3) throw fail('PGRST301', `Expected 3 parts in JWT; got ${parts.length}`)
-  let payload: Record<string, unknown>
-  try {
+  let payload: Record<string, unknown> | undefined = verified.get(token)
+  if (payload && typeof payload.exp === 'number' && payload.exp <= Date.now() / 1000) {
+    verified.delete(token)
+    payload = undefined
+  }
+  if (!payload) try {
     payload = (await ctx.verifyJwt(token)) as Record<string, unknown>
+    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!)
+    verified.set(token, payload)
   } catch (e) {
     const code = (e as { code?: string }).code
     if (code === 'ERR_JWT_EXPIRED') throw fail('PGRST303', 'JWT expired')
