@@ -84,8 +84,12 @@ create unique index tenant_invitations_pending_key on public.tenant_invitations 
 
 -- ---------------------------------------------------------------- role helpers
 -- security definer so policies on tenant_members can call them without
--- recursing into tenant_members' own policies; stable and wrapped in
--- (select …) by every policy so they run once per statement.
+-- recursing into tenant_members' own policies; stable and always wrapped in a
+-- sub-select so they run once per statement. Policies use
+--   tenant_id = any (array(select private.tenant_ids_with_role('agent')))
+-- rather than `tenant_id in (select …)`: both run the helper once, but the
+-- array form is an InitPlan the planner turns into an index condition, while
+-- IN becomes a hashed SubPlan probed for every row (2-3x slower on counts).
 
 create or replace function private.tenant_ids_with_role(min_role public.tenant_role default 'assistant')
 returns setof uuid
@@ -188,32 +192,32 @@ grant update (slug, legal_name, display_name, siret, address_line, postal_code, 
   on public.tenants to authenticated;
 
 create policy tenants_select on public.tenants for select to authenticated
-  using (id in (select private.tenant_ids_with_role('assistant')));
+  using (id = any (array(select private.tenant_ids_with_role('assistant'))));
 create policy tenants_update on public.tenants for update to authenticated
-  using (id in (select private.tenant_ids_with_role('admin')))
-  with check (id in (select private.tenant_ids_with_role('admin')));
+  using (id = any (array(select private.tenant_ids_with_role('admin'))))
+  with check (id = any (array(select private.tenant_ids_with_role('admin'))));
 create policy tenants_delete on public.tenants for delete to authenticated
-  using (id in (select private.tenant_ids_with_role('owner')));
+  using (id = any (array(select private.tenant_ids_with_role('owner'))));
 
 create policy tenant_members_select on public.tenant_members for select to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('assistant')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('assistant'))));
 -- Admins change roles of non-owners, never to owner (transfer_ownership does that).
 create policy tenant_members_update on public.tenant_members for update to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('admin')) and role <> 'owner')
-  with check (tenant_id in (select private.tenant_ids_with_role('admin')) and role <> 'owner');
+  using (tenant_id = any (array(select private.tenant_ids_with_role('admin'))) and role <> 'owner')
+  with check (tenant_id = any (array(select private.tenant_ids_with_role('admin'))) and role <> 'owner');
 -- Admins remove non-owners; anyone but the owner may remove themselves.
 create policy tenant_members_delete on public.tenant_members for delete to authenticated
-  using (role <> 'owner' and (tenant_id in (select private.tenant_ids_with_role('admin')) or user_id = (select auth.uid())));
+  using (role <> 'owner' and (tenant_id = any (array(select private.tenant_ids_with_role('admin'))) or user_id = (select auth.uid())));
 
 create policy tenant_invitations_select on public.tenant_invitations for select to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('admin')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('admin'))));
 create policy tenant_invitations_insert on public.tenant_invitations for insert to authenticated
-  with check (tenant_id in (select private.tenant_ids_with_role('admin')));
+  with check (tenant_id = any (array(select private.tenant_ids_with_role('admin'))));
 create policy tenant_invitations_update on public.tenant_invitations for update to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('admin')))
-  with check (tenant_id in (select private.tenant_ids_with_role('admin')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('admin'))))
+  with check (tenant_id = any (array(select private.tenant_ids_with_role('admin'))));
 create policy tenant_invitations_delete on public.tenant_invitations for delete to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('admin')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('admin'))));
 
 -- ---------------------------------------------------------------- RPCs
 

@@ -233,18 +233,18 @@ revoke all on public.contacts, public.tenant_usage from anon;
 revoke insert, update, delete, truncate on public.tenant_usage from authenticated;
 
 create policy contacts_select on public.contacts for select to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('assistant')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('assistant'))));
 create policy contacts_insert on public.contacts for insert to authenticated
-  with check (tenant_id in (select private.tenant_ids_with_role('assistant')));
+  with check (tenant_id = any (array(select private.tenant_ids_with_role('assistant'))));
 create policy contacts_update on public.contacts for update to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('assistant')))
-  with check (tenant_id in (select private.tenant_ids_with_role('assistant')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('assistant'))))
+  with check (tenant_id = any (array(select private.tenant_ids_with_role('assistant'))));
 -- Hard delete (erasure) is for agents and above; assistants may soft-delete.
 create policy contacts_delete on public.contacts for delete to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('agent')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('agent'))));
 
 create policy tenant_usage_select on public.tenant_usage for select to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('assistant')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('assistant'))));
 
 -- ---------------------------------------------------------------- search RPC
 -- Trigram search cannot use its index through RLS: ILIKE is not leakproof, so

@@ -43,23 +43,23 @@ alter table public.prospect_base_members enable row level security;
 revoke all on public.prospect_bases, public.prospect_base_members from anon;
 
 create policy prospect_bases_select on public.prospect_bases for select to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('assistant')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('assistant'))));
 create policy prospect_bases_insert on public.prospect_bases for insert to authenticated
-  with check (tenant_id in (select private.tenant_ids_with_role('assistant')));
+  with check (tenant_id = any (array(select private.tenant_ids_with_role('assistant'))));
 create policy prospect_bases_update on public.prospect_bases for update to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('agent')))
-  with check (tenant_id in (select private.tenant_ids_with_role('agent')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('agent'))))
+  with check (tenant_id = any (array(select private.tenant_ids_with_role('agent'))));
 -- Admins delete any base; agents the bases they own.
 create policy prospect_bases_delete on public.prospect_bases for delete to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('admin'))
-         or (owner_id = (select auth.uid()) and tenant_id in (select private.tenant_ids_with_role('agent'))));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('admin')))
+         or (owner_id = (select auth.uid()) and tenant_id = any (array(select private.tenant_ids_with_role('agent')))));
 
 create policy prospect_base_members_select on public.prospect_base_members for select to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('assistant')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('assistant'))));
 create policy prospect_base_members_insert on public.prospect_base_members for insert to authenticated
-  with check (tenant_id in (select private.tenant_ids_with_role('assistant')));
+  with check (tenant_id = any (array(select private.tenant_ids_with_role('assistant'))));
 create policy prospect_base_members_update on public.prospect_base_members for update to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('agent')))
-  with check (tenant_id in (select private.tenant_ids_with_role('agent')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('agent'))))
+  with check (tenant_id = any (array(select private.tenant_ids_with_role('agent'))));
 create policy prospect_base_members_delete on public.prospect_base_members for delete to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('agent')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('agent'))));

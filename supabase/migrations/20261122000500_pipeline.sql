@@ -170,39 +170,39 @@ revoke all on public.pipelines, public.pipeline_stages, public.deals, public.dea
 revoke insert, update, delete, truncate on public.deal_stage_history from authenticated;
 
 create policy pipelines_select on public.pipelines for select to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('assistant')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('assistant'))));
 create policy pipelines_insert on public.pipelines for insert to authenticated
-  with check (tenant_id in (select private.tenant_ids_with_role('admin')));
+  with check (tenant_id = any (array(select private.tenant_ids_with_role('admin'))));
 create policy pipelines_update on public.pipelines for update to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('admin')))
-  with check (tenant_id in (select private.tenant_ids_with_role('admin')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('admin'))))
+  with check (tenant_id = any (array(select private.tenant_ids_with_role('admin'))));
 create policy pipelines_delete on public.pipelines for delete to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('admin')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('admin'))));
 
 create policy pipeline_stages_select on public.pipeline_stages for select to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('assistant')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('assistant'))));
 create policy pipeline_stages_insert on public.pipeline_stages for insert to authenticated
-  with check (tenant_id in (select private.tenant_ids_with_role('admin')));
+  with check (tenant_id = any (array(select private.tenant_ids_with_role('admin'))));
 create policy pipeline_stages_update on public.pipeline_stages for update to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('admin')))
-  with check (tenant_id in (select private.tenant_ids_with_role('admin')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('admin'))))
+  with check (tenant_id = any (array(select private.tenant_ids_with_role('admin'))));
 create policy pipeline_stages_delete on public.pipeline_stages for delete to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('admin')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('admin'))));
 
 -- Everyone in the tenant sees every deal and may open one; agents change and
 -- delete their own, admins any.
 create policy deals_select on public.deals for select to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('assistant')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('assistant'))));
 create policy deals_insert on public.deals for insert to authenticated
-  with check (tenant_id in (select private.tenant_ids_with_role('assistant')));
+  with check (tenant_id = any (array(select private.tenant_ids_with_role('assistant'))));
 create policy deals_update on public.deals for update to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('admin'))
-         or (owner_id = (select auth.uid()) and tenant_id in (select private.tenant_ids_with_role('agent'))))
-  with check (tenant_id in (select private.tenant_ids_with_role('admin'))
-              or (owner_id = (select auth.uid()) and tenant_id in (select private.tenant_ids_with_role('agent'))));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('admin')))
+         or (owner_id = (select auth.uid()) and tenant_id = any (array(select private.tenant_ids_with_role('agent')))))
+  with check (tenant_id = any (array(select private.tenant_ids_with_role('admin')))
+              or (owner_id = (select auth.uid()) and tenant_id = any (array(select private.tenant_ids_with_role('agent')))));
 create policy deals_delete on public.deals for delete to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('admin'))
-         or (owner_id = (select auth.uid()) and tenant_id in (select private.tenant_ids_with_role('agent'))));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('admin')))
+         or (owner_id = (select auth.uid()) and tenant_id = any (array(select private.tenant_ids_with_role('agent')))));
 
 create policy deal_stage_history_select on public.deal_stage_history for select to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('assistant')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('assistant'))));

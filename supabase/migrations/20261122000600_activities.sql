@@ -65,18 +65,18 @@ alter table public.activities enable row level security;
 revoke all on public.activities from anon;
 
 create policy activities_select on public.activities for select to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('assistant')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('assistant'))));
 create policy activities_insert on public.activities for insert to authenticated
-  with check (tenant_id in (select private.tenant_ids_with_role('assistant')));
+  with check (tenant_id = any (array(select private.tenant_ids_with_role('assistant'))));
 -- Authors and assignees change their activities; admins any.
 create policy activities_update on public.activities for update to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('admin'))
+  using (tenant_id = any (array(select private.tenant_ids_with_role('admin')))
          or ((created_by = (select auth.uid()) or assigned_to = (select auth.uid()))
-             and tenant_id in (select private.tenant_ids_with_role('assistant'))))
-  with check (tenant_id in (select private.tenant_ids_with_role('admin'))
+             and tenant_id = any (array(select private.tenant_ids_with_role('assistant')))))
+  with check (tenant_id = any (array(select private.tenant_ids_with_role('admin')))
               or ((created_by = (select auth.uid()) or assigned_to = (select auth.uid()))
-                  and tenant_id in (select private.tenant_ids_with_role('assistant'))));
+                  and tenant_id = any (array(select private.tenant_ids_with_role('assistant')))));
 -- Assistants never delete; agents delete their own; admins any.
 create policy activities_delete on public.activities for delete to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('admin'))
-         or (created_by = (select auth.uid()) and tenant_id in (select private.tenant_ids_with_role('agent'))));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('admin')))
+         or (created_by = (select auth.uid()) and tenant_id = any (array(select private.tenant_ids_with_role('agent')))));

@@ -76,9 +76,9 @@ revoke all on public.events from anon;
 revoke update, delete, truncate on public.events from authenticated;
 
 create policy events_select on public.events for select to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('assistant')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('assistant'))));
 -- Members record events for their own tenant, as themselves.
 create policy events_insert on public.events for insert to authenticated
-  with check (tenant_id in (select private.tenant_ids_with_role('assistant')) and actor_id = (select auth.uid()));
+  with check (tenant_id = any (array(select private.tenant_ids_with_role('assistant'))) and actor_id = (select auth.uid()));
 
 alter publication supabase_realtime add table public.events;

@@ -136,4 +136,4 @@ revoke insert, update, delete, truncate on public.audit_log from authenticated;
 
 -- Admins and owners read their tenant's trail.
 create policy audit_log_select on public.audit_log for select to authenticated
-  using (tenant_id in (select private.tenant_ids_with_role('admin')));
+  using (tenant_id = any (array(select private.tenant_ids_with_role('admin'))));

@@ -53,11 +53,11 @@ revoke insert, update, truncate on public.notifications from authenticated;
 grant update (read_at) on public.notifications to authenticated;
 
 create policy notifications_select on public.notifications for select to authenticated
-  using (user_id = (select auth.uid()) and tenant_id in (select private.tenant_ids_with_role('assistant')));
+  using (user_id = (select auth.uid()) and tenant_id = any (array(select private.tenant_ids_with_role('assistant'))));
 create policy notifications_update on public.notifications for update to authenticated
-  using (user_id = (select auth.uid()) and tenant_id in (select private.tenant_ids_with_role('assistant')))
-  with check (user_id = (select auth.uid()) and tenant_id in (select private.tenant_ids_with_role('assistant')));
+  using (user_id = (select auth.uid()) and tenant_id = any (array(select private.tenant_ids_with_role('assistant'))))
+  with check (user_id = (select auth.uid()) and tenant_id = any (array(select private.tenant_ids_with_role('assistant'))));
 create policy notifications_delete on public.notifications for delete to authenticated
-  using (user_id = (select auth.uid()) and tenant_id in (select private.tenant_ids_with_role('assistant')));
+  using (user_id = (select auth.uid()) and tenant_id = any (array(select private.tenant_ids_with_role('assistant'))));
 
 alter publication supabase_realtime add table public.notifications;
