@@ -35,6 +35,10 @@ if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ packag
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# Deno type-checks `node:` imports against @types/node next to deno.json
+# (nodeModulesDir "manual"): point supabase/functions at the project's packages.
+ln -sfn ../../node_modules supabase/functions/node_modules
+
 if [ ! -x node_modules/.bin/deno ]; then
   echo "[setup] Deno is missing from node_modules (npm package 'deno'); run: npm install" >&2
   exit 1
