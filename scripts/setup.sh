@@ -32,7 +32,8 @@ fi
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "[setup] installing npm dependencies"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` (not `npm ci`): the lockfile records only this platform's optional binaries.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 # Deno type-checks `node:` imports against @types/node next to deno.json
