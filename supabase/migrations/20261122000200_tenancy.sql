@@ -93,15 +93,20 @@ create unique index tenant_invitations_pending_key on public.tenant_invitations 
 
 create or replace function private.tenant_ids_with_role(min_role public.tenant_role default 'assistant')
 returns setof uuid
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select tm.tenant_id
-  from public.tenant_members tm
-  where tm.user_id = (select auth.uid())
-    and tm.role >= min_role
+begin
+  -- plpgsql rather than sql: a non-inlinable SQL function is re-planned on every
+  -- call, a plpgsql one keeps its plan for the session (one call per statement).
+  return query
+    select tm.tenant_id
+    from public.tenant_members tm
+    where tm.user_id = (select auth.uid())
+      and tm.role >= min_role;
+end;
 $$;
 
 create or replace function private.has_role_on_tenant(p_tenant_id uuid, min_role public.tenant_role default 'assistant')

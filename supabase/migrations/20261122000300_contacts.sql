@@ -257,6 +257,8 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+-- the best plan depends on how common the fragment is: plan each call
+set plan_cache_mode = force_custom_plan
 as $$
 declare
   q text := private.search_text(btrim(p_query));
