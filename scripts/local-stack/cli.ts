@@ -15,8 +15,9 @@ const [cmd = 'dev', ...flags] = process.argv.slice(2)
 
 function banner(stack: Stack): string {
   const { cfg } = stack
+  const hasApp = stack.services.some((s) => s.name === 'nuxt')
   const rows: [string, string][] = [
-    ['App', cfg.appUrl],
+    ...(hasApp ? [['App', cfg.appUrl] as [string, string]] : []),
     ['API gateway', cfg.apiUrl],
     ['Mail inbox', cfg.mailUrl],
     ['Provider sandbox', cfg.sandboxUrl],
@@ -57,7 +58,8 @@ async function main() {
         void shutdown(0)
       } else {
         console.log('Stopping now.')
-        void shutdown(130)
+        stack?.killNow()
+        process.exit(130)
       }
     })
   }

@@ -27,6 +27,8 @@ export interface Stack {
   /** Rejects when a child process dies unexpectedly, naming it. */
   crashed: Promise<never>
   stop(): Promise<void>
+  /** Second Ctrl-C: immediate shutdown of every child still running (Postgres: SIGQUIT, others: SIGKILL). */
+  killNow(): void
 }
 
 export interface StartOptions {
@@ -57,6 +59,13 @@ export async function startStack(opts: StartOptions): Promise<Stack> {
     child.once('exit', (code, signal) => {
       if (!stopping) crash(new Error(`${name} exited unexpectedly (${signal ?? `code ${code}`})`))
     })
+  }
+
+  const killNow = () => {
+    stopping = true
+    for (const { name, child } of children) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(name === 'postgres' ? 'SIGQUIT' : 'SIGKILL')
+    }
   }
 
   const stop = async () => {
@@ -108,12 +117,14 @@ export async function startStack(opts: StartOptions): Promise<Stack> {
       watch('nuxt', app.child)
       services.push(app)
     }
+    // Whatever happens to this process, no child outlives it.
+    process.once('exit', () => killNow())
 
     writeFileSync(
       join(cfg.dataDir, 'env.local'),
       Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n',
     )
-    return { cfg, env, services, crashed, stop }
+    return { cfg, env, services, crashed, stop, killNow }
   } catch (e) {
     await stop()
     throw e
