@@ -7,13 +7,17 @@ const sql = adminSql()
 afterAll(() => sql.end())
 
 describe('platform bootstrap', () => {
-  it('is idempotent: a second run changes nothing and fails nowhere', async () => {
+  it('is idempotent: a second run changes nothing (objects, grants, default privileges) and fails nowhere', async () => {
     const snapshot = () => sql`
       select (select count(*) from pg_roles) as roles,
              (select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace
                where n.nspname in ('auth','storage','extensions','pgmq','net','vault')) as relations,
              (select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-               where n.nspname in ('auth','storage','pgmq','net','vault','private')) as functions`
+               where n.nspname in ('auth','storage','pgmq','net','vault','private')) as functions,
+             (select string_agg(grantee || ':' || table_name || ':' || privilege_type, ',' order by grantee, table_name, privilege_type)
+                from information_schema.role_table_grants
+               where table_schema = 'public' and grantee in ('anon', 'authenticated')) as grants,
+             (select string_agg(defaclacl::text, ',' order by defaclacl::text) from pg_default_acl) as default_acls`
     const before = await snapshot()
     await bootstrap(sql, { projectUrl: env('SUPABASE_URL'), serviceRoleKey: env('SUPABASE_SERVICE_ROLE_KEY') })
     expect(await snapshot()).toEqual(before)
