@@ -69,3 +69,15 @@ do $$ declare t text; begin
 end $$;
 grant all on storage.buckets, storage.objects to anon, authenticated, service_role, postgres;
 grant execute on function storage.foldername(text), storage.filename(text), storage.extension(text) to public;
+
+-- Defence in depth: object names are relative keys without `.`/`..` segments or
+-- backslashes, whoever writes the row (the gateway refuses them before this).
+do $$ begin
+  if not exists (select 1 from pg_constraint where conname = 'objects_name_is_relative_key' and conrelid = 'storage.objects'::regclass) then
+    alter table storage.objects add constraint objects_name_is_relative_key
+      check (name !~ '(^|/)\.\.?(/|$)' and name !~ '^/' and strpos(name, E'\\') = 0 and strpos(name, chr(1)) = 0);
+  end if;
+end $$;
+
+-- Listing a folder scans names by prefix within one bucket.
+create index if not exists objects_bucket_id_name_pattern on storage.objects (bucket_id, name text_pattern_ops);

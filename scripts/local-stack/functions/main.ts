@@ -58,6 +58,15 @@ class BootError extends Error {}
 interface Booted {
   worker: Worker
   port: number
+  /** Requests being relayed to this worker right now. */
+  inflight: number
+  /** Replaced after a reload: terminated once its in-flight requests finish. */
+  stale: boolean
+}
+
+function retire(b: Booted) {
+  b.stale = true
+  if (b.inflight === 0) b.worker.terminate()
 }
 
 const workers = new Map<string, Promise<Booted>>()
@@ -85,7 +94,7 @@ function boot(name: string, entry: string): Promise<Booted> {
       settled = true
       if (ev.data.type === 'ready') {
         log('info', `booted ${name}`, { function: name, bootMs: Math.round(performance.now() - started) })
-        resolve({ worker, port: ev.data.port })
+        resolve({ worker, port: ev.data.port, inflight: 0, stale: false })
       } else {
         log('error', `boot failed: ${name}`, { function: name, error: ev.data.message })
         worker.terminate()
@@ -113,7 +122,8 @@ function boot(name: string, entry: string): Promise<Booted> {
 function terminateAll(reason: string) {
   if (!workers.size) return
   log('info', `restarting functions (${reason})`)
-  for (const p of workers.values()) p.then((b) => b.worker.terminate(), () => {})
+  // Running requests finish on the old code; new ones boot the new code.
+  for (const p of workers.values()) p.then(retire, () => {})
   workers.clear()
 }
 
@@ -156,14 +166,49 @@ async function serve(req: Request): Promise<Response> {
   }
   const headers = new Headers(req.headers)
   headers.delete('host')
+  booted.inflight++
+  const done = () => {
+    booted.inflight--
+    if (booted.stale && booted.inflight === 0) booted.worker.terminate()
+  }
   try {
-    return await fetch(`http://127.0.0.1:${booted.port}${url.pathname}${url.search}`, {
+    const r = await fetch(`http://127.0.0.1:${booted.port}${url.pathname}${url.search}`, {
       method: req.method,
       headers,
       body: req.body,
       redirect: 'manual',
     })
+    if (!r.body) {
+      done()
+      return r
+    }
+    // Count the request as running until its (possibly streamed) body is sent or cancelled.
+    let released = false
+    const release = () => {
+      if (!released) (released = true, done())
+    }
+    const reader = r.body.getReader()
+    const body = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        try {
+          const { done: end, value } = await reader.read()
+          if (end) {
+            release()
+            c.close()
+          } else c.enqueue(value)
+        } catch (e) {
+          release()
+          c.error(e)
+        }
+      },
+      cancel(reason) {
+        release()
+        return reader.cancel(reason)
+      },
+    })
+    return new Response(body, { status: r.status, statusText: r.statusText, headers: r.headers })
   } catch (e) {
+    done()
     // The worker went away mid-request (crash, or terminated by a reload).
     log('error', `relay to ${name} failed`, { function: name, error: String(e) })
     return workerError()
