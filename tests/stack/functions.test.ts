@@ -137,6 +137,14 @@ describe('functions.invoke bodies and responses', () => {
     })
   })
 
+  it('a text/event-stream reply is streamed through and handed over as the raw Response', async () => {
+    const { data, error } = await client().functions.invoke('hello-world/stream', { method: 'GET' })
+    expect(error).toBeNull()
+    expect(data).toBeInstanceOf(Response)
+    const text = await (data as Response).text()
+    expect(text.split('\n\n').filter(Boolean)).toEqual(['data: {"n":1}', 'data: {"n":2}', 'data: {"n":3}'])
+  })
+
   it('a response header set by the function reaches the caller untouched', async () => {
     const r = await fetch(fnUrl('hello-world/text'), { method: 'GET' })
     expect(r.headers.get('content-type')).toBe('text/plain; charset=utf-8')

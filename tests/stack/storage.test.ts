@@ -257,6 +257,13 @@ describe('upload and download under RLS', () => {
     expect(await dl.data!.text()).toBe('replaced')
   })
 
+  it('a bucket that does not exist → statusCode 404 NoSuchBucket for upload and download', async () => {
+    const up = await asA.storage.from(`st-${tag}-missing`).upload(`${A}/x.txt`, 'x')
+    expect(up.error).toMatchObject({ status: 400, statusCode: '404' })
+    const r = await raw('GET', `/storage/v1/object/public/st-${tag}-missing/x.txt`, {})
+    expect(JSON.parse(r.body.toString())).toMatchObject({ statusCode: '404', code: 'NoSuchBucket' })
+  })
+
   it('unicode and spaces in keys round-trip', async () => {
     const key = `${A}/dossier été/plan n°1.txt`
     expect((await asA.storage.from(PRIV).upload(key, 'accents', { contentType: 'text/plain' })).error).toBeNull()

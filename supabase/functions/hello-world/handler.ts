@@ -4,7 +4,7 @@
  * path, query, selected headers, body decoded by content type). Sub-paths:
  * `/text` (text/plain reply), `/binary` (echoes the body as
  * application/octet-stream), `/status/<code>` (replies with that status),
- * `/env` (which platform variables the runtime provides, never their secret
+ * `/stream` (three server-sent events, streamed), `/env` (which platform variables the runtime provides, never their secret
  * values), `/throw` (an uncaught error, for the runtime's WORKER_ERROR path).
  */
 const CORS = {
@@ -38,6 +38,19 @@ export async function handler(req: Request): Promise<Response> {
 
   if (sub === 'throw') throw new Error('hello-world was asked to throw')
   if (sub === 'text') return new Response(`Hello ${url.searchParams.get('name') ?? 'world'}!`, { headers: { ...CORS, 'content-type': 'text/plain; charset=utf-8' } })
+  if (sub === 'stream') {
+    const enc = new TextEncoder()
+    const body = new ReadableStream<Uint8Array>({
+      async start(c) {
+        for (let i = 1; i <= 3; i++) {
+          c.enqueue(enc.encode(`data: ${JSON.stringify({ n: i })}\n\n`))
+          await new Promise((r) => setTimeout(r, 5))
+        }
+        c.close()
+      },
+    })
+    return new Response(body, { headers: { ...CORS, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' } })
+  }
   if (sub === 'binary') {
     return new Response(await req.arrayBuffer(), { headers: { ...CORS, 'content-type': 'application/octet-stream' } })
   }
