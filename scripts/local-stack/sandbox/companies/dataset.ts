@@ -199,6 +199,11 @@ export class CompaniesDataset {
     return { company, etabs, haystack, name: normalize(company.nom_complet) }
   }
 
+  /** Every establishment of a company, head office first. */
+  etablissements(siren: string): Etablissement[] {
+    return this.bySiren.get(siren)?.etabs ?? []
+  }
+
   bySirenOrSiret(id: string): { company: Company; etab?: Etablissement } | undefined {
     if (id.length === 9) {
       const it = this.bySiren.get(id)
