@@ -73,7 +73,9 @@ describe('brevo sandbox', () => {
   it('sends one message per messageVersion', async () => {
     const a = `a-${randomUUID().slice(0, 8)}@example.test`
     const b = `b-${randomUUID().slice(0, 8)}@example.test`
-    const res = await sendOne(a, { to: undefined, messageVersions: [{ to: [{ email: a }], params: { prenom: 'Anne' } }, { to: [{ email: b }], params: { prenom: 'Bruno' }, subject: 'Pour Bruno' }] })
+    // The SDK types version params as objects; Brevo takes any JSON value.
+    const params = (p: Record<string, string>) => p as unknown as Record<string, object>
+    const res = await sendOne(a, { to: undefined, messageVersions: [{ to: [{ email: a }], params: params({ prenom: 'Anne' }) }, { to: [{ email: b }], params: params({ prenom: 'Bruno' }), subject: 'Pour Bruno' }] })
     expect(res.body.messageIds).toHaveLength(2)
     expect((await inbox(a))[0].text).toBe('Bonjour Anne')
     expect((await inbox(b))[0].subject).toBe('Pour Bruno')

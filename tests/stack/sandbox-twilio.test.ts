@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import twilio from 'twilio'
+import type RequestClient from 'twilio/lib/base/RequestClient'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { env } from '../helpers/stack'
 
@@ -37,7 +38,7 @@ async function until(pred: () => boolean) {
 }
 
 class SandboxRequestClient extends twilio.RequestClient {
-  request<T>(opts: Parameters<twilio.RequestClient['request']>[0]) {
+  request<T>(opts: RequestClient.RequestOptions<T>) {
     return super.request<T>({ ...opts, uri: opts.uri.replace(/^https:\/\/[^/]+\.twilio\.com/, env('TWILIO_API_BASE_URL')) })
   }
 }
