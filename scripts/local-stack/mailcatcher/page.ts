@@ -10,6 +10,7 @@ export function inboxPage(): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Boîte de réception locale — immo-ai</title>
+<link rel="icon" href="data:,">
 <style>
   :root { --bg:#f6f7f9; --panel:#fff; --line:#e3e6eb; --text:#1d2330; --muted:#6b7385; --accent:#2f5bea; --sel:#eef2ff; }
   * { box-sizing: border-box; }

@@ -10,6 +10,7 @@ export function sandboxPage(): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Bac à sable des fournisseurs — immo-ai</title>
+<link rel="icon" href="data:,">
 <style>
   :root { --line:#e3e6eb; --muted:#6b7385; --accent:#2f5bea; --ok:#2e7d32; --ko:#c0392b; }
   * { box-sizing:border-box; }
@@ -17,15 +18,15 @@ export function sandboxPage(): string {
   header { padding:12px 20px; background:#fff; border-bottom:1px solid var(--line); display:flex; gap:16px; align-items:baseline; }
   header h1 { margin:0; font-size:17px; }
   header span { color:var(--muted); }
-  main { display:grid; grid-template-columns:repeat(auto-fit,minmax(420px,1fr)); gap:16px; padding:16px 20px; }
+  main { display:grid; grid-template-columns:repeat(auto-fit,minmax(560px,1fr)); gap:16px; padding:16px 20px; }
   section { background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px 14px; min-width:0; }
   section h2 { font-size:15px; margin:0 0 8px; }
-  table { width:100%; border-collapse:collapse; font-size:12.5px; }
-  td, th { text-align:left; padding:4px 6px; border-bottom:1px solid var(--line); vertical-align:top; }
+  table { width:100%; border-collapse:collapse; font-size:12.5px; table-layout:fixed; }
+  td, th { text-align:left; padding:4px 6px; border-bottom:1px solid var(--line); vertical-align:top; overflow:hidden; text-overflow:ellipsis; overflow-wrap:anywhere; }
   th { color:var(--muted); font-weight:500; }
   td.s { white-space:nowrap; }
   .ok { color:var(--ok); } .ko { color:var(--ko); }
-  .trunc { max-width:340px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
+  .trunc { white-space:nowrap; }
   button { font:inherit; font-size:12px; padding:3px 8px; margin:1px; border-radius:5px; border:1px solid var(--line); background:#fff; cursor:pointer; }
   button:hover { border-color:var(--accent); color:var(--accent); }
   input, select { font:inherit; padding:4px 6px; border:1px solid var(--line); border-radius:5px; }
@@ -64,28 +65,29 @@ async function post(p, body) {
   toast(r.ok ? (j.status != null ? 'Webhook envoyé → HTTP ' + j.status : j.error ? 'Webhook en échec : ' + j.error : 'Fait') : 'Erreur : ' + JSON.stringify(j));
   refresh();
 }
-const table = (head, rows) => rows.length ? '<table><tr>' + head.map((h) => '<th>' + h + '</th>').join('') + '</tr>' + rows.join('') + '</table>' : '<p class="empty">Rien pour l’instant.</p>';
+// head: [label, width?][]; columns without a width share what is left.
+const table = (head, rows) => rows.length ? '<table><colgroup>' + head.map(([, w]) => '<col' + (w ? ' style="width:' + w + '"' : '') + '>').join('') + '</colgroup><tr>' + head.map(([h]) => '<th>' + h + '</th>').join('') + '</tr>' + rows.join('') + '</table>' : '<p class="empty">Rien pour l’instant.</p>';
 const status = (s) => '<span class="' + (s >= 200 && s < 300 ? 'ok' : 'ko') + '">' + (s || 'échec') + '</span>';
 
 async function refresh() {
   const [sent, sms, objects, deliveries, traffic] = await Promise.all([get('/brevo/sent'), get('/twilio/messages'), get('/stripe/objects'), get('/deliveries?limit=30'), get('/traffic?limit=40')]);
-  $('#brevo').innerHTML = table(['Heure', 'Destinataire', 'Objet', 'Événements'], sent.slice(0, 15).map((m) =>
+  $('#brevo').innerHTML = table([['Heure', '76px'], ['Destinataire', '28%'], ['Objet'], ['Événements', '250px']], sent.slice(0, 15).map((m) =>
     '<tr><td class="s">' + time(m.date) + '</td><td>' + esc(m.email) + '</td><td class="trunc">' + esc(m.subject) + '</td><td>' +
     [['delivered', 'Délivré'], ['opened', 'Ouvert'], ['click', 'Clic'], ['hard_bounce', 'Rebond'], ['unsubscribed', 'Désinscrit'], ['spam', 'Spam']]
       .map(([e, l]) => '<button data-brevo="' + e + '" data-id="' + esc(m.messageId) + '" data-email="' + esc(m.email) + '">' + l + '</button>').join('') +
     '<button data-reply="' + esc(m.messageId) + '">Réponse</button></td></tr>'));
-  $('#twilio').innerHTML = table(['Heure', 'De → vers', 'Texte', 'Statut', ''], sms.slice(0, 15).map((m) =>
+  $('#twilio').innerHTML = table([['Heure', '76px'], ['De → vers', '170px'], ['Texte'], ['Statut', '80px'], ['', '190px']], sms.slice(0, 15).map((m) =>
     '<tr><td class="s">' + esc(m.date_created.slice(17, 25)) + '</td><td class="s">' + esc(m.from) + '<br>→ ' + esc(m.to) + '</td><td class="trunc">' + esc(m.body) + '</td><td>' + esc(m.status) + '</td><td>' +
     (m.direction === 'inbound' ? '' : [['delivered', 'Délivré'], ['undelivered', 'Non délivré'], ['failed', 'Échec'], ['read', 'Lu']].map(([s, l]) => '<button data-sms="' + s + '" data-sid="' + m.sid + '">' + l + '</button>').join('')) + '</td></tr>'));
-  $('#stripe').innerHTML = table(['Objet', 'Détail', ''], objects.filter((o) => ['checkout.session', 'subscription', 'customer'].includes(o.object)).slice(0, 15).map((o) =>
+  $('#stripe').innerHTML = table([['Objet', '38%'], ['Détail'], ['', '240px']], objects.filter((o) => ['checkout.session', 'subscription', 'customer'].includes(o.object)).slice(0, 15).map((o) =>
     '<tr><td class="s">' + esc(o.object) + '<br><small>' + esc(o.id) + '</small></td><td>' +
     (o.object === 'customer' ? esc(o.email || o.name || '') : o.object === 'subscription' ? esc(o.status) + (o.cancel_at_period_end ? ' (fin de période)' : '') : esc(o.mode + ' · ' + o.status + ' · ' + (o.amount_total / 100) + ' ' + (o.currency || '').toUpperCase())) + '</td><td>' +
     (o.object === 'checkout.session' && o.status === 'open' ? '<button data-pay="' + o.id + '">Payer</button><a href="' + esc(o.url) + '" target="_blank"><button>Ouvrir</button></a>' : '') +
     (o.object === 'subscription' ? '<button data-stripe="invoice.paid" data-id="' + o.id + '">Facture payée</button><button data-stripe="invoice.payment_failed" data-id="' + o.id + '">Paiement échoué</button><button data-stripe="customer.subscription.updated" data-id="' + o.id + '">Renvoyer updated</button>' : '') +
     '</td></tr>'));
-  $('#deliveries').innerHTML = table(['Heure', 'Fournisseur', 'Événement', 'Destination', 'HTTP'], deliveries.map((d) =>
+  $('#deliveries').innerHTML = table([['Heure', '76px'], ['Fournisseur', '96px'], ['Événement', '150px'], ['Destination'], ['HTTP', '50px']], deliveries.map((d) =>
     '<tr><td class="s">' + time(d.at) + '</td><td>' + esc(d.provider) + '</td><td>' + esc(d.event) + '</td><td class="trunc" title="' + esc(d.url) + '">' + esc(d.url) + '</td><td title="' + esc(d.error || d.response || '') + '">' + status(d.status) + '</td></tr>'));
-  $('#traffic').innerHTML = table(['Heure', 'Fournisseur', 'Requête', 'HTTP', 'Résumé'], traffic.map((t) =>
+  $('#traffic').innerHTML = table([['Heure', '76px'], ['Fournisseur', '96px'], ['Requête', '34%'], ['HTTP', '50px'], ['Résumé']], traffic.map((t) =>
     '<tr><td class="s">' + time(t.at) + '</td><td>' + esc(t.provider) + (t.direction === 'out' ? ' ↗' : '') + '</td><td class="trunc">' + esc(t.method + ' ' + t.path) + '</td><td>' + status(t.status) + '</td><td class="trunc" title="' + esc(t.summary) + '">' + esc(t.summary) + '</td></tr>'));
 }
 
