@@ -67,6 +67,9 @@ describe('openai sandbox', () => {
     expect(b.choices[0].message.content).toBe(text)
     const other = await client().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Un autre prospect, à Nantes, propriétaire d’une maison.' }] })
     expect(other.choices[0].message.content).not.toBe(text)
+    // The copy speaks of the town named in the prompt.
+    expect(text).toContain('Lyon')
+    expect(other.choices[0].message.content).toContain('Nantes')
   })
 
   it('produces JSON valid for a strict json_schema (refs, enums, bounds, nullable)', async () => {

@@ -79,6 +79,11 @@ const MIDDLES = [
   'Nos acquéreurs ont déjà obtenu leur accord de financement, ce qui permet des ventes rapides et sereines.',
   'Nous nous occupons de tout : diagnostics, photos professionnelles, visites qualifiées et suivi jusqu’à la signature.',
 ]
+const CONTEXTS = [
+  'Les prix à {ville} ont encore progressé ces derniers mois.',
+  'À {ville}, les biens bien placés se vendent en quelques semaines.',
+  'Nous suivons de près le marché de {ville} et de ses environs.',
+]
 const CTAS = [
   'Seriez-vous disponible pour un échange de 15 minutes cette semaine ?',
   'Puis-je vous proposer un rendez-vous pour une estimation ?',
@@ -92,13 +97,17 @@ const SMS = [
   '{agent} (immo-ai) : votre bien pourrait intéresser nos clients à {ville}. Un appel cette semaine ? STOP au 36xxx',
 ]
 
+/** Cities the copy can pick up from the prompt, so the answer speaks of the prospect's town. */
+const KNOWN_CITIES = ['Paris', 'Marseille', 'Lyon', 'Toulouse', 'Nice', 'Nantes', 'Montpellier', 'Strasbourg', 'Bordeaux', 'Lille', 'Rennes', 'Reims', 'Toulon', 'Grenoble', 'Dijon', 'Angers', 'Nîmes', 'Villeurbanne', 'Clermont-Ferrand', 'Le Mans', 'Aix-en-Provence', 'Brest', 'Tours', 'Amiens', 'Limoges', 'Annecy', 'Perpignan', 'Metz', 'Besançon', 'Orléans', 'Rouen', 'Caen', 'Nancy', 'Avignon', 'La Rochelle', 'Biarritz', 'Vannes']
+const cityRe = new RegExp(`\\b(${KNOWN_CITIES.map((c) => c.replace(/-/g, '\\-')).join('|')})\\b`)
+
 class Writer {
   readonly r: () => number
   readonly ville: string
   readonly agent: string
-  constructor(seed: number) {
+  constructor(seed: number, prompt = '') {
     this.r = prng(seed)
-    this.ville = this.pick(VILLES)
+    this.ville = cityRe.exec(prompt)?.[1] ?? this.pick(VILLES)
     this.agent = this.pick(FIRST)
   }
   pick<T>(xs: readonly T[]): T {
@@ -114,7 +123,7 @@ class Writer {
     return this.fill(this.pick(SMS))
   }
   body() {
-    return this.fill(['Bonjour,', '', this.pick(OPENINGS), this.pick(MIDDLES), '', this.pick(CTAS), '', this.pick(SIGNATURES)].join('\n'))
+    return this.fill(['Bonjour,', '', this.pick(OPENINGS), this.pick(CONTEXTS), this.pick(MIDDLES), '', this.pick(CTAS), '', this.pick(SIGNATURES)].join('\n'))
   }
   sentence() {
     return this.fill(this.pick([...OPENINGS, ...MIDDLES, ...CTAS]))
@@ -262,7 +271,7 @@ export function createOpenAI(ctx: SandboxContext) {
     if (fail === '500') throw openaiError(500, 'The server had an error while processing your request. Sorry about that!', 'server_error', null)
     if (fail === '503') throw openaiError(503, 'The engine is currently overloaded, please try again later.', 'server_error', null)
 
-    const w = new Writer(hash.readUInt32BE(0))
+    const w = new Writer(hash.readUInt32BE(0), lastUser)
     const fmt = body.response_format
     let content: string | null
     let refusal: string | null = null

@@ -32,3 +32,13 @@ Deno.test({ name: 'openai adapter: 429 becomes a retryable ProviderError with it
   assert.equal(bad.code, 'auth')
   assert.equal(bad.retryable, false)
 })
+
+Deno.test({ name: 'openai adapter: the sandbox satisfies the AI layer\'s own generation schema', ignore: noSandbox }, async () => {
+  const { strictJsonSchema } = await import('../ai/client.ts')
+  const { variantsSchema } = await import('../ai/prompt.ts')
+  for (const who of ['Mme Leroy, maison à Tours', 'M. Diallo, T2 à Lille']) {
+    const r = await ai().complete({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `Trois variantes pour ${who}` }], jsonSchema: { name: 'message_variants', schema: strictJsonSchema(variantsSchema) } })
+    const v = variantsSchema.parse(JSON.parse(r.content!))
+    assert.equal(v.variants.length, 3)
+  }
+})
