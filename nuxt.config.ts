@@ -8,6 +8,15 @@ export default defineNuxtConfig({
   components: [{ path: '~~/components', pathPrefix: false }],
   imports: { dirs: ['~~/composables', '~~/stores'] },
   modules: ['@pinia/nuxt', '@nuxtjs/tailwindcss', '@nuxtjs/i18n', '@vueuse/nuxt'],
+  css: ['~/assets/css/main.css'],
+  tailwindcss: { cssPath: false, configPath: '~~/tailwind.config.ts' },
+  app: {
+    head: {
+      titleTemplate: '%s · immo-ai',
+      meta: [{ name: 'viewport', content: 'width=device-width, initial-scale=1' }, { name: 'theme-color', content: '#2554d6' }],
+      link: [{ rel: 'icon', type: 'image/svg+xml', href: "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='8' fill='%232554d6'/%3E%3Cpath d='M8 17l8-7 8 7v7h-5v-5h-6v5H8z' fill='white'/%3E%3C/svg%3E" }],
+    },
+  },
   runtimeConfig: {
     supabaseServiceRoleKey: '',
     public: {
@@ -18,6 +27,7 @@ export default defineNuxtConfig({
   },
   i18n: {
     defaultLocale: 'fr',
+    vueI18n: './i18n.config.ts',
     strategy: 'no_prefix',
     langDir: 'locales',
     locales: [
