@@ -119,6 +119,17 @@ describe('mail catcher', () => {
     expect((await fetch(`${mailUrl}/api/messages/${randomUUID()}/html`)).status).toBe(404)
   })
 
+  it('holds a ?wait= request until a message for that recipient arrives', async () => {
+    const to = addr('wait')
+    const other = addr('other')
+    const pending = fetch(`${mailUrl}/api/messages?to=${encodeURIComponent(to)}&wait=20000`).then((r) => r.json())
+    // A message for someone else must not release the wait.
+    await transport.sendMail({ from: 'x@example.test', to: other, subject: 'pas pour vous', text: '0' })
+    await transport.sendMail({ from: 'x@example.test', to, subject: 'attendu', text: '1' })
+    const got = z.array(Message).parse(await pending)
+    expect(got.map((m) => m.subject)).toEqual(['attendu'])
+  })
+
   it('serves the French web inbox', async () => {
     const r = await fetch(`${mailUrl}/`)
     expect(r.status).toBe(200)

@@ -3,7 +3,8 @@
  * message (no auth, no TLS, any sender, any recipient) and an HTTP server on
  * 127.0.0.1:<mail> with a JSON API for tests and a web inbox for people.
  *
- *   GET    /api/messages?to=<addr>&limit=<n>  newest first
+ *   GET    /api/messages?to=<addr>&limit=<n>  newest first; `wait=<ms>` (≤ 30 s) holds
+ *                                              an empty answer until a message for `to` arrives
  *   GET    /api/messages/:id
  *   GET    /api/messages/:id/html             the HTML body (scripts blocked)
  *   GET    /api/messages/:id/raw              the message as received (message/rfc822)
@@ -83,7 +84,10 @@ export function createHttp(store: MessageStore) {
       if (parts.length === 2) {
         if (req.method === 'GET') {
           const limit = Number(url.searchParams.get('limit'))
-          return send(res, 200, store.list({ to, limit: Number.isInteger(limit) && limit > 0 ? limit : undefined }))
+          const filter = { to, limit: Number.isInteger(limit) && limit > 0 ? limit : undefined }
+          const wait = Math.min(Number(url.searchParams.get('wait')) || 0, 30_000)
+          if (wait > 0 && store.list(filter).length === 0) await waitForMessage(store, to, wait, req)
+          return send(res, 200, store.list(filter))
         }
         if (req.method === 'DELETE') return send(res, 200, { deleted: store.clear(to) })
         return send(res, 405, { error: 'method_not_allowed' })
@@ -112,6 +116,24 @@ export function createHttp(store: MessageStore) {
     } catch (e) {
       if (!res.headersSent) send(res, 500, { error: 'internal', message: (e as Error).message })
     }
+  })
+}
+
+/** Resolves when a message for `to` (any message when unset) arrives, after `ms`, or when the client goes away. */
+function waitForMessage(store: MessageStore, to: string | undefined, ms: number, req: IncomingMessage): Promise<void> {
+  const addr = to?.trim().toLowerCase()
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      off()
+      req.off('close', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    const off = store.onMessage((m) => {
+      if (!addr || m.to.includes(addr)) done()
+    })
+    req.once('close', done)
   })
 }
 
