@@ -24,11 +24,14 @@ describe('provider sandbox', () => {
     expect(defaults.twilioInboundUrl).toBe(`${env('SUPABASE_URL')}/functions/v1/twilio-webhook`)
     const bad = await sb('/_sandbox/config', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ stripeWebhookUrl: 'pas une url' }) })
     expect(bad.status).toBe(400)
-    const patched = await sb('/_sandbox/config', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ brevoInboundUrl: 'http://127.0.0.1:9/inbound' }) }).then((r) => r.json())
-    expect(patched.brevoInboundUrl).toBe('http://127.0.0.1:9/inbound')
+    // The config is shared with every suite on this stack: change it harmlessly (same function,
+    // an extra query parameter) and put the previous value back.
+    const marked = `${defaults.brevoInboundUrl}?config-test=1`
+    const patched = await sb('/_sandbox/config', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ brevoInboundUrl: marked }) }).then((r) => r.json())
+    expect(patched.brevoInboundUrl).toBe(marked)
     expect(patched.stripeWebhookUrl).toBe(defaults.stripeWebhookUrl)
-    const reset = await sb('/_sandbox/config', { method: 'DELETE' }).then((r) => r.json())
-    expect(reset).toEqual(defaults)
+    const restored = await sb('/_sandbox/config', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ brevoInboundUrl: defaults.brevoInboundUrl }) }).then((r) => r.json())
+    expect(restored).toEqual(defaults)
   })
 
   it('records API traffic and failed webhook deliveries', async () => {
