@@ -11,7 +11,7 @@ import { Inbox, mintToken, rtClient, setupFixtures, subscribed, tenantWithUser }
 
 let sql: postgres.Sql
 const clients: SupabaseClient[] = []
-const track = (c: SupabaseClient) => (clients.push(c), c)
+const track = <T extends SupabaseClient>(c: T) => (clients.push(c), c)
 
 beforeAll(async () => {
   await setupFixtures()

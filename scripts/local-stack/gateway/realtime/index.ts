@@ -118,6 +118,7 @@ export function createRealtime(ctx: GatewayContext): GatewayModule {
     url: ctx.cfg.dbUrl,
     publication: PUBLICATION,
     applicationName: 'realtime_local',
+    slot: `realtime_local_${ctx.cfg.ports.gateway}`,
     onTransaction: (tx) => dispatcher.enqueue(tx),
     log,
   })

@@ -4,9 +4,11 @@
  * (postgres.js speaks the CopyBoth protocol; the pgoutput decoding is ours so
  * we get raw text values, commit timestamps and transaction boundaries).
  *
- * The stream reconnects on its own when Postgres restarts or the walsender is
- * terminated; changes committed while it was down are lost, as with Supabase
- * Realtime (a temporary slot starts at the point it is created).
+ * The slot is a permanent one named after the gateway: dropped and recreated
+ * when the gateway starts (so a crashed gateway never leaves WAL pinned for
+ * long), resumed from its confirmed position when the connection drops or
+ * Postgres restarts (so nothing committed in the gap is lost), and dropped when
+ * the gateway stops. Only whole transactions are confirmed.
  */
 import postgres from 'postgres'
 
@@ -51,6 +53,8 @@ export interface ReplicationOptions {
   log(entry: Record<string, unknown>): void
   /** application_name of the walsender, so tests can find and terminate it. */
   applicationName?: string
+  /** Replication slot name (lower case letters, digits, underscores). */
+  slot: string
 }
 
 const PG_EPOCH_MS = Date.UTC(2000, 0, 1)
@@ -60,7 +64,14 @@ export class PgOutputDecoder {
   private relations = new Map<number, Relation>()
   private current: WalTransaction | null = null
 
+  /** End LSN of the last commit read: everything up to it is in our hands. */
+  lastCommitEnd = 0n
+
   constructor(private readonly emit: (tx: WalTransaction) => void) {}
+
+  get inTransaction(): boolean {
+    return this.current !== null
+  }
 
   relation(id: number): Relation | undefined {
     return this.relations.get(id)
@@ -75,6 +86,7 @@ export class PgOutputDecoder {
         return
       }
       case 'C': {
+        this.lastCommitEnd = x.readBigUInt64BE(10)
         const tx = this.current
         this.current = null
         if (tx && tx.changes.length) this.emit(tx)
@@ -217,11 +229,29 @@ export class ReplicationStream {
   async stop(): Promise<void> {
     this.stopped = true
     await this.teardown()
+    // Drop the slot so it pins no WAL while the gateway is down.
+    const sql = postgres(this.opts.url, { max: 1, onnotice: () => {}, connect_timeout: 2 })
+    try {
+      for (let i = 0; i < 20; i++) {
+        const [r] = await sql`select active from pg_replication_slots where slot_name = ${this.opts.slot}`
+        if (!r) break
+        if (!r.active) {
+          await sql`select pg_drop_replication_slot(${this.opts.slot})`
+          break
+        }
+        await new Promise((res) => setTimeout(res, 100))
+      }
+    } catch {
+      // Postgres already gone: the next start drops the slot.
+    } finally {
+      await sql.end({ timeout: 1 }).catch(() => {})
+    }
   }
 
   private async connect(): Promise<void> {
     const gen = ++this.generation
-    const slot = `realtime_${process.pid}_${Date.now().toString(36)}_${gen}`
+    const slot = this.opts.slot
+    const first = this.starts === 0
     const fail = (e: unknown) => {
       if (gen !== this.generation || this.stopped) return
       this.opts.log({ level: 'warn', service: 'realtime', message: 'replication stream lost, reconnecting', error: String((e as Error)?.message ?? e) })
@@ -246,11 +276,22 @@ export class ReplicationStream {
         onclose: () => fail(new Error('replication connection closed')),
       })
       this.sql = sql
-      const [created] = await sql.unsafe(`CREATE_REPLICATION_SLOT ${slot} TEMPORARY LOGICAL pgoutput NOEXPORT_SNAPSHOT`)
+      const existing = await sql.unsafe(`select active, active_pid from pg_replication_slots where slot_name = '${slot}'`)
+      if (existing.length && existing[0]!.active) {
+        // Our previous walsender has not exited yet (it notices the lost client late).
+        await sql.unsafe(`select pg_terminate_backend(${Number(existing[0]!.active_pid)})`)
+        throw new Error('replication slot still active, retrying')
+      }
+      let point = '0/0'
+      if (existing.length && first) await sql.unsafe(`select pg_drop_replication_slot('${slot}')`)
+      if (!existing.length || first) {
+        const [created] = await sql.unsafe(`CREATE_REPLICATION_SLOT ${slot} LOGICAL pgoutput NOEXPORT_SNAPSHOT`)
+        point = String(created!.consistent_point)
+      }
       if (gen !== this.generation) return
-      const point = String(created!.consistent_point)
+      // 0/0 resumes from the slot's confirmed position.
       const [hi = 0n, lo = 0n] = point.split('/').map((h) => BigInt('0x' + h))
-      this.lsn = (hi << 32n) | lo
+      if (point !== '0/0') this.lsn = (hi << 32n) | lo
       const pub = this.opts.publication.replace(/'/g, "''")
       const stream = (await sql
         .unsafe(`START_REPLICATION SLOT ${slot} LOGICAL ${point} (proto_version '1', publication_names '${pub}')`)
@@ -261,14 +302,14 @@ export class ReplicationStream {
       stream.on('data', (x: Buffer) => {
         try {
           if (x[0] === 0x77) {
-            // XLogData: w, start lsn, end lsn, send time, payload
-            const end = x.readBigUInt64BE(1)
+            // XLogData: w, start lsn, wal end, send time, payload
             decoder.decode(x.subarray(25))
-            if (end > this.lsn) this.lsn = end
+            if (decoder.lastCommitEnd > this.lsn) this.lsn = decoder.lastCommitEnd
           } else if (x[0] === 0x6b) {
-            // Primary keepalive: k, wal end, time, reply requested
+            // Primary keepalive: k, wal end, time, reply requested. Outside a transaction
+            // everything up to wal end has been sent, so it can be confirmed.
             const end = x.readBigUInt64BE(1)
-            if (end > this.lsn) this.lsn = end
+            if (!decoder.inTransaction && end > this.lsn) this.lsn = end
             if (x[17]) this.feedback()
           }
         } catch (e) {
