@@ -29,13 +29,15 @@ begin
 end
 $$;
 
--- The per-subscriber RLS check, batched: for each claims object of `p_claims`
--- (index i, from 0) it switches to the claims' role with `request.jwt.claims`
--- set, as PostgREST and Supabase's apply_rls do, and returns which of the
--- primary keys in `p_keys` (an array of arrays of text values, in PK column
--- order) that role can SELECT now. A role that may not read the table sees none.
--- Runs as the calling superuser (never security definer: it must set `role`).
-create or replace function realtime.visible_keys(p_rel regclass, p_keys jsonb, p_claims jsonb)
+-- The per-subscriber RLS check, batched: `p_checks` is an array of
+-- {"claims": {...}, "keys": [[pk text values in PK column order], ...]}. For
+-- each entry (index i, from 0) it switches to the claims' role with
+-- `request.jwt.claims` set, as PostgREST and Supabase's apply_rls do, and
+-- returns which of its keys that role can SELECT now. A role that may not read
+-- the table sees none. Runs as the calling superuser (never security definer:
+-- it must set `role`).
+drop function if exists realtime.visible_keys(regclass, jsonb, jsonb);
+create or replace function realtime.visible_keys(p_rel regclass, p_checks jsonb)
 returns table (claims_index int, keys jsonb)
 language plpgsql
 volatile
@@ -44,6 +46,7 @@ declare
   pk_cols text[];
   pk_types text[];
   stmt text;
+  chk jsonb;
   c jsonb;
   i int := 0;
   found_keys jsonb;
@@ -67,13 +70,14 @@ begin
     qualified,
     (select string_agg(pg_catalog.format('t.%I', col), ', ') from unnest(pk_cols) as col),
     (select string_agg(pg_catalog.format('(x->>%s)::%s', u.o - 1, u.t), ', ') from unnest(pk_types) with ordinality as u(t, o)));
-  for c in select value from pg_catalog.jsonb_array_elements(p_claims) loop
+  for chk in select value from pg_catalog.jsonb_array_elements(p_checks) loop
+    c := chk->'claims';
     begin
       perform pg_catalog.set_config('role', coalesce(c->>'role', 'anon'), true);
       perform pg_catalog.set_config('request.jwt.claims', c::text, true);
       perform pg_catalog.set_config('request.jwt.claim.sub', coalesce(c->>'sub', ''), true);
       perform pg_catalog.set_config('request.jwt.claim.role', coalesce(c->>'role', 'anon'), true);
-      execute stmt using p_keys into found_keys;
+      execute stmt using chk->'keys' into found_keys;
       perform pg_catalog.set_config('role', 'none', true);
     exception when others then
       -- Insufficient privilege, an unknown role, a policy that raises: nothing is visible.
@@ -89,4 +93,4 @@ end
 $$;
 
 revoke all on function realtime.typed_records(regclass, jsonb) from public, anon, authenticated, service_role;
-revoke all on function realtime.visible_keys(regclass, jsonb, jsonb) from public, anon, authenticated, service_role;
+revoke all on function realtime.visible_keys(regclass, jsonb) from public, anon, authenticated, service_role;

@@ -175,18 +175,25 @@ export class ChangeDispatcher {
           for (const w of checks) visible.set(w, new Set(w.targets.map((t) => t.sub.claimsKey)))
           return
         }
-        const claimsByKey = new Map<string, Claims>()
+        const keysOf = (w: Work) => meta.pk.map((c) => (w.record![c] === null || w.record![c] === undefined ? null : textOf(w.change, c)))
+        // Per distinct claims, only the keys of the changes that claims' channels wait for.
+        const checksByClaims = new Map<string, { claims: Claims; keys: (string | null)[][] }>()
         for (const w of checks) {
           w.targets = w.targets.filter((t) => t.bindings.some((b) => matches(b.filter, w.record!)))
-          for (const t of w.targets) if (t.sub.claims.role !== 'service_role') claimsByKey.set(t.sub.claimsKey, t.sub.claims)
+          let key: (string | null)[] | undefined
+          for (const t of w.targets) {
+            if (t.sub.claims.role === 'service_role') continue
+            let entry = checksByClaims.get(t.sub.claimsKey)
+            if (!entry) checksByClaims.set(t.sub.claimsKey, (entry = { claims: t.sub.claims, keys: [] }))
+            key ??= keysOf(w)
+            if (entry.keys[entry.keys.length - 1] !== key) entry.keys.push(key)
+          }
         }
-        const keysOf = (w: Work) => meta.pk.map((c) => (w.record![c] === null || w.record![c] === undefined ? null : textOf(w.change, c)))
-        const claimList = [...claimsByKey.entries()]
+        const claimList = [...checksByClaims.entries()]
         const visibleByClaims = new Map<string, Set<string>>()
         if (claimList.length) {
-          const keys = checks.filter((w) => w.targets.length).map(keysOf)
           // One statement is one transaction: the role and claims set inside are reset with it.
-          const rows = await this.admin`select claims_index, keys from realtime.visible_keys(${relid}::oid::regclass, ${this.admin.json(keys as never)}, ${this.admin.json(claimList.map(([, c]) => c) as never)})`
+          const rows = await this.admin`select claims_index, keys from realtime.visible_keys(${relid}::oid::regclass, ${this.admin.json(claimList.map(([, c]) => c) as never)})`
           for (const r of rows) {
             const ks = new Set<string>((r.keys as unknown[][]).map((k) => JSON.stringify(k)))
             visibleByClaims.set(claimList[r.claims_index as number]![0], ks)
