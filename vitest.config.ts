@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url'
+import vue from '@vitejs/plugin-vue'
 import { defineConfig } from 'vitest/config'
 
 const r = (p: string) => fileURLToPath(new URL(p, import.meta.url))
@@ -8,6 +9,8 @@ export default defineConfig({
     projects: [
       {
         extends: true,
+        // Single-file components of the app (tests/unit/components).
+        plugins: [vue()],
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],
