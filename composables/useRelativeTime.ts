@@ -11,7 +11,24 @@ export function relativeTime(iso: string, locale: string, now = Date.now()): str
   return rtf.format(Math.round(diff / (86400 * 365)), 'year')
 }
 
+/**
+ * The server's render time, shared with the browser so hydration renders the
+ * same text; refreshed once mounted.
+ */
+export function useNow() {
+  const now = useState('render-now', () => Date.now())
+  onMounted(() => (now.value = Date.now()))
+  return now
+}
+
 export function useRelativeTime() {
   const { locale } = useI18n()
-  return (iso: string) => relativeTime(iso, locale.value === 'en' ? 'en-GB' : 'fr-FR')
+  const now = useNow()
+  return (iso: string) => relativeTime(iso, locale.value === 'en' ? 'en-GB' : 'fr-FR', now.value)
+}
+
+/** Hour of the day in the agencies' time zone (same on server and browser). */
+export function parisHour(at: number): number {
+  const parts = new Intl.DateTimeFormat('en-GB', { hour: 'numeric', hourCycle: 'h23', timeZone: 'Europe/Paris' }).formatToParts(at)
+  return Number(parts.find((p) => p.type === 'hour')!.value)
 }

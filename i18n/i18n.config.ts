@@ -6,9 +6,10 @@ const numberFormats = {
   compactCurrency: { style: 'currency', currency: 'EUR', notation: 'compact', maximumFractionDigits: 1 },
 } as const
 const datetimeFormats = {
-  short: { day: '2-digit', month: '2-digit', year: 'numeric' },
-  long: { day: 'numeric', month: 'long', year: 'numeric' },
-  dateTime: { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' },
+  // Agencies work in Europe/Paris; a fixed zone also keeps SSR and hydration identical.
+  short: { day: '2-digit', month: '2-digit', year: 'numeric', timeZone: 'Europe/Paris' },
+  long: { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/Paris' },
+  dateTime: { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Paris' },
 } as const
 
 export default defineI18nConfig(() => ({

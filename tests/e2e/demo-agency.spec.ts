@@ -111,3 +111,23 @@ async function screenshotsOnly(page: import('@playwright/test').Page) {
   mkdirSync('tests/e2e/screenshots', { recursive: true })
   await page.screenshot({ path: 'tests/e2e/screenshots/menu-mobile-375.png' })
 }
+
+test('agency settings: the logo goes to storage and shows in the top bar; a wrong file type is refused in French', async ({ page }) => {
+  const c = await watchConsole(page)
+  await signIn(page, 'rivegauche@immo-ai.test')
+  await expect(page.getByTestId('kpi-contacts')).toBeVisible()
+  await open(page, '/reglages/agence')
+  const input = page.getByTestId('logo-input')
+  await input.setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('pas une image') })
+  await expect(page.getByRole('alert')).toHaveText('Format non accepté : PNG, JPEG, WebP ou SVG.')
+  const svg = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#0a7"/></svg>'
+  await input.setInputFiles({ name: 'logo.svg', mimeType: 'image/svg+xml', buffer: Buffer.from(svg) })
+  const img = page.getByTestId('agency-logo')
+  await expect(img).toBeVisible()
+  await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0)).toBe(true)
+  await expect(page.getByTestId('tenant-switcher').locator('img')).toBeVisible()
+  await auditPage(page, 'reglages-agence-logo')
+  await page.getByRole('button', { name: 'Retirer' }).click()
+  await expect(img).toHaveCount(0)
+  c.assertClean()
+})

@@ -6,7 +6,7 @@ import { roleAtLeast } from '~/utils/roles'
 import { guessSpecialisations } from '~/utils/specialisation'
 import { normalizeSearch, slugify } from '~/utils/text'
 import { completionPercent, resumeStep, stepsDone, type TenantOnboardingView } from '~/utils/onboarding'
-import { relativeTime } from '~~/composables/useRelativeTime'
+import { parisHour, relativeTime } from '~~/composables/useRelativeTime'
 
 describe('redirects after sign-in', () => {
   it('follow only same-site paths', () => {
@@ -74,6 +74,10 @@ describe('text helpers', () => {
     const now = Date.parse('2026-11-23T12:00:00Z')
     expect(relativeTime('2026-11-23T11:55:00Z', 'fr-FR', now)).toBe('il y a 5 minutes')
     expect(relativeTime('2026-11-22T12:00:00Z', 'fr-FR', now)).toBe('hier')
+  })
+  it('reads the hour in Paris whatever the server zone (winter UTC+1, summer UTC+2)', () => {
+    expect(parisHour(Date.parse('2026-11-23T17:30:00Z'))).toBe(18)
+    expect(parisHour(Date.parse('2026-07-01T23:30:00Z'))).toBe(1)
   })
 })
 
