@@ -1,5 +1,5 @@
 /** Keeps the session store in step with auth events of this tab and others (shared cookies). */
-export default defineNuxtPlugin(() => {
+export default defineNuxtPlugin((nuxtApp) => {
   const supabase = useSupabase()
   const session = useSessionStore()
   const router = useRouter()
@@ -11,6 +11,10 @@ export default defineNuxtPlugin(() => {
     } else if ((event === 'SIGNED_IN' || event === 'USER_UPDATED' || event === 'TOKEN_REFRESHED') && s?.user) {
       const changedUser = session.user?.id !== s.user.id
       session.setUser(s.user)
+      // The language chosen in the profile follows the user to every device.
+      const preferred = session.user?.locale
+      const i18n = nuxtApp.$i18n as { locale: { value: string }; setLocale: (l: 'fr' | 'en') => Promise<void> }
+      if (event === 'SIGNED_IN' && (preferred === 'fr' || preferred === 'en') && i18n.locale.value !== preferred) void i18n.setLocale(preferred)
       if (changedUser) void session.loadMemberships()
     }
   })

@@ -72,7 +72,7 @@ test('invite a colleague: the owner creates the link, the colleague joins with t
   expect(error).toBeNull()
   const ctx = await browser.newContext()
   const colleague = await ctx.newPage()
-  const c2 = await watchConsole(colleague, [400]) // the reused link's refusal
+  const c2 = await watchConsole(colleague, [400, 400]) // the reused and the expired links' refusals
   await open(colleague, new URL(link).pathname)
   await auditPage(colleague, 'invitation-deconnecte-lien')
   await colleague.getByRole('link', { name: "J'ai déjà un compte" }).click()
@@ -92,6 +92,17 @@ test('invite a colleague: the owner creates the link, the colleague joins with t
   await open(colleague, new URL(link).pathname)
   await colleague.getByRole('button', { name: "Accepter l'invitation" }).click()
   await expect(colleague.getByRole('alert')).toHaveText('Cette invitation a déjà été utilisée.')
+
+  // An expired invitation (written directly, 8 days old) → its own French message.
+  const token = 'e2e' + Date.now().toString(16)
+  const sql = postgres(env('SUPABASE_DB_URL'), { max: 1, onnotice: () => {} })
+  await sql`insert into public.tenant_invitations (tenant_id, email, role, token_hash, expires_at, created_at)
+    select id, ${email.replace('julie', 'julie2')}, 'agent', encode(extensions.digest(${token}, 'sha256'), 'hex'), now() - interval '1 day', now() - interval '8 days'
+    from public.tenants where slug = 'etoile-immobilier'`
+  await sql.end()
+  await open(colleague, `/invitation/${token}`)
+  await colleague.getByRole('button', { name: "Accepter l'invitation" }).click()
+  await expect(colleague.getByRole('alert')).toHaveText('Cette invitation a expiré. Demandez à votre agence de vous en envoyer une nouvelle.')
   c2.assertClean()
   await ctx.close()
 

@@ -108,7 +108,9 @@ test('the mobile menu opens the navigation at 375 px', async ({ page }) => {
 
 async function screenshotsOnly(page: import('@playwright/test').Page) {
   const { mkdirSync } = await import('node:fs')
+  const { settled } = await import('./helpers')
   mkdirSync('tests/e2e/screenshots', { recursive: true })
+  await settled(page)
   await page.screenshot({ path: 'tests/e2e/screenshots/menu-mobile-375.png' })
 }
 
@@ -129,5 +131,33 @@ test('agency settings: the logo goes to storage and shows in the top bar; a wron
   await auditPage(page, 'reglages-agence-logo')
   await page.getByRole('button', { name: 'Retirer' }).click()
   await expect(img).toHaveCount(0)
+  c.assertClean()
+})
+
+test('notifications arrive live: a row inserted for the user bumps the bell without reloading', async ({ page }) => {
+  const c = await watchConsole(page)
+  await signIn(page, 'thomas.lefevre@immo-ai.test')
+  const bell = page.getByTestId('notifications-bell')
+  await expect(page.getByTestId('kpi-contacts')).toBeVisible()
+  const sql = postgres(env('SUPABASE_DB_URL'), { max: 1, onnotice: () => {} })
+  try {
+    const [u] = await sql`select u.id as user_id, m.tenant_id, (select count(*)::int from public.notifications n where n.user_id = u.id and n.tenant_id = m.tenant_id and n.read_at is null) as unread
+      from auth.users u join public.tenant_members m on m.user_id = u.id where u.email = 'thomas.lefevre@immo-ai.test'`
+    await expect(bell).toHaveAccessibleName(u!.unread ? new RegExp(`${u!.unread} non lue`) : 'Notifications')
+    // The channel subscribes after mount; retry the insert until the bell reflects a live event.
+    const title = `Nouveau lead chaud ${Date.now()}`
+    await expect.poll(async () => {
+      await sql`insert into public.notifications (tenant_id, user_id, kind, title, body, link) values (${u!.tenant_id}, ${u!.user_id}, 'lead.hot', ${title}, 'Score 92/100', '/reglages/profil')`
+      await bell.click()
+      const seen = await page.getByRole('button', { name: new RegExp(title) }).first().isVisible()
+      await page.keyboard.press('Escape')
+      return seen
+    }, { timeout: 20_000 }).toBe(true)
+    await bell.click()
+    await page.getByRole('button', { name: 'Tout marquer comme lu' }).click()
+    await expect(bell).toHaveAccessibleName('Notifications')
+  } finally {
+    await sql.end()
+  }
   c.assertClean()
 })

@@ -58,6 +58,12 @@ export async function watchConsole(page: Page, expectedHttpErrors: number[] = []
   }
 }
 
+/** Waits for two frames and the end of running CSS animations (drawers, toasts, popovers). */
+export async function settled(page: Page) {
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))))
+  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running' || (a.effect?.getTiming().iterations ?? 1) === Infinity))
+}
+
 /** Full-page screenshots at 1440 px and 375 px into tests/e2e/screenshots/ (git-ignored). */
 export async function screenshots(page: Page, name: string) {
   const dir = join(process.cwd(), 'tests/e2e/screenshots')
@@ -65,7 +71,7 @@ export async function screenshots(page: Page, name: string) {
   const original = page.viewportSize() ?? { width: 1440, height: 900 }
   for (const width of [1440, 375]) {
     await page.setViewportSize({ width, height: width === 375 ? 812 : 900 })
-    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))))
+    await settled(page)
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
     expect(overflow, `${name} overflows horizontally at ${width}px`).toBeLessThanOrEqual(0)
     await page.screenshot({ path: join(dir, `${name}-${width}.png`), fullPage: true })
