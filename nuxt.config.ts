@@ -1,9 +1,16 @@
 // https://nuxt.com/docs/api/configuration/nuxt-config
+import { join } from 'node:path'
+import { localeFiles } from './i18n/messages'
+
+// IMMO_BUILD_DIR (optional): build into another folder, so two checkouts' test runs never share .nuxt/.output.
+const buildRoot = process.env.IMMO_BUILD_DIR
+
 export default defineNuxtConfig({
   compatibilityDate: '2025-07-15',
   future: { compatibilityVersion: 4 },
   srcDir: 'app',
   devtools: { enabled: false },
+  ...(buildRoot ? { buildDir: join(buildRoot, '.nuxt'), nitro: { output: { dir: join(buildRoot, '.output') } } } : {}),
   telemetry: false,
   components: [{ path: '~~/components', pathPrefix: false }],
   imports: { dirs: ['~~/composables', '~~/stores'] },
@@ -31,8 +38,8 @@ export default defineNuxtConfig({
     strategy: 'no_prefix',
     langDir: 'locales',
     locales: [
-      { code: 'fr', language: 'fr-FR', name: 'Français', file: 'fr.json' },
-      { code: 'en', language: 'en-GB', name: 'English', file: 'en.json' },
+      { code: 'fr', language: 'fr-FR', name: 'Français', files: localeFiles('fr') },
+      { code: 'en', language: 'en-GB', name: 'English', files: localeFiles('en') },
     ],
     detectBrowserLanguage: { useCookie: true, cookieKey: 'immo_locale', fallbackLocale: 'fr' },
     bundle: { optimizeTranslationDirective: false },

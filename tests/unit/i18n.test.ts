@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import fr from '../../i18n/locales/fr.json'
-import en from '../../i18n/locales/en.json'
+import { loadMessages } from '../../i18n/messages'
+
+const fr = loadMessages('fr')
+const en = loadMessages('en')
 
 type Tree = { [k: string]: string | Tree }
 const keys = (o: Tree, p = ''): string[] => Object.entries(o).flatMap(([k, v]) => (typeof v === 'string' ? [p + k] : keys(v, `${p}${k}.`)))

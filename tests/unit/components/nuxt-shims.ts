@@ -4,7 +4,9 @@
  * `{name}` interpolation and `a | b` plurals), so tests assert on real copy.
  */
 import * as vue from 'vue'
-import fr from '../../../i18n/locales/fr.json'
+import { loadMessages } from '../../../i18n/messages'
+
+const fr = loadMessages('fr')
 
 type Tree = { [k: string]: string | Tree }
 function lookup(key: string): string {
