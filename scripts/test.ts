@@ -5,7 +5,9 @@
  *
  * Suites: pgTAP (supabase/tests/database), deno test (supabase/functions),
  * vitest (tests/unit, tests/stack), Playwright (tests/e2e).
- * `npm test -- --only=vitest,pgtap` runs a subset (local convenience).
+ * `npm test -- --only=vitest,pgtap` runs a subset (local convenience); `--pw="<args>"`,
+ * `--vitest="<args>"` and `--deno="<paths>"` narrow a suite (e.g. `--pw="tests/e2e/pipeline.spec.ts"`).
+ * IMMO_BUILD_DIR=<dir> builds the app into <dir> instead of the checkout.
  */
 import { spawn } from 'node:child_process'
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -19,6 +21,7 @@ interface Counts { passed: number; failed: number; skipped: number }
 const zero = (): Counts => ({ passed: 0, failed: 0, skipped: 0 })
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',')
 const wants = (s: string) => !only || only.includes(s)
+const extra = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3).split(/\s+/).filter(Boolean) ?? []
 
 function run(cmd: string, args: string[], env: Record<string, string>, opts: { quiet?: boolean } = {}): Promise<{ code: number; out: string }> {
   return new Promise((res) => {
@@ -67,7 +70,7 @@ async function denoTests(stack: Stack): Promise<Counts> {
   const hasTests = (d: string): boolean =>
     existsSync(d) && readdirSync(d, { withFileTypes: true }).some((e) => (e.isDirectory() ? hasTests(join(d, e.name)) : /\.test\.ts$/.test(e.name)))
   if (!hasTests(join(ROOT, 'supabase/functions'))) return c
-  const r = await run(join(ROOT, 'node_modules/.bin/deno'), ['test', '-A', '--config', 'supabase/functions/deno.json', 'supabase/functions/'], { ...stack.env, NO_COLOR: '1' })
+  const r = await run(join(ROOT, 'node_modules/.bin/deno'), ['test', '-A', '--config', 'supabase/functions/deno.json', ...(extra('deno').length ? extra('deno') : ['supabase/functions/'])], { ...stack.env, NO_COLOR: '1' })
   const m = /(ok|FAILED) \| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \((\d+) steps?\))?(?: \| (\d+) ignored)?/.exec(r.out)
   if (!m) return { passed: 0, failed: 1, skipped: 0 }
   c.passed = Number(m[2])
@@ -78,7 +81,7 @@ async function denoTests(stack: Stack): Promise<Counts> {
 }
 
 async function vitest(stack: Stack, out: string): Promise<Counts> {
-  const r = await run(join(ROOT, 'node_modules/.bin/vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`], stack.env)
+  const r = await run(join(ROOT, 'node_modules/.bin/vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...extra('vitest')], stack.env)
   if (!existsSync(out)) return { passed: 0, failed: 1, skipped: 0 }
   const j = JSON.parse(readFileSync(out, 'utf8'))
   const c = { passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + (j.numTodoTests ?? 0) }
@@ -91,7 +94,7 @@ async function vitest(stack: Stack, out: string): Promise<Counts> {
 
 async function playwright(stack: Stack, out: string): Promise<Counts> {
   if (!existsSync(join(ROOT, 'tests/e2e')) || !readdirSync(join(ROOT, 'tests/e2e')).some((f) => f.endsWith('.spec.ts'))) return zero()
-  const r = await run(join(ROOT, 'node_modules/.bin/playwright'), ['test', '--reporter=list,json'], { ...stack.env, PLAYWRIGHT_JSON_OUTPUT_NAME: out })
+  const r = await run(join(ROOT, 'node_modules/.bin/playwright'), ['test', '--reporter=list,json', ...extra('pw')], { ...stack.env, PLAYWRIGHT_JSON_OUTPUT_NAME: out })
   if (!existsSync(out)) return { passed: 0, failed: 1, skipped: 0 }
   const s = JSON.parse(readFileSync(out, 'utf8')).stats
   const c = { passed: s.expected + (s.flaky ?? 0), failed: s.unexpected, skipped: s.skipped }

@@ -4,13 +4,35 @@
  * order, recorded in `supabase_migrations.schema_migrations`, then the seed.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, dirname, join, relative } from 'node:path'
 import postgres from 'postgres'
+import { parse as parseToml } from 'smol-toml'
 import { ROOT } from './config.ts'
 
 const BOOTSTRAP_DIR = join(import.meta.dirname, 'bootstrap')
 export const MIGRATIONS_DIR = join(ROOT, 'supabase/migrations')
-export const SEED_FILE = join(ROOT, 'supabase/seed.sql')
+
+/**
+ * The seed files, as the Supabase CLI reads them: `[db.seed] sql_paths` of config.toml,
+ * relative to `supabase/`, a `*` in the last segment matching files of that folder (sorted).
+ */
+export function seedFiles(): string[] {
+  const config = parseToml(readFileSync(join(ROOT, 'supabase/config.toml'), 'utf8')) as { db?: { seed?: { enabled?: boolean; sql_paths?: string[] } } }
+  const seed = config.db?.seed
+  if (seed?.enabled === false) return []
+  const out: string[] = []
+  for (const pattern of seed?.sql_paths ?? ['./seed.sql']) {
+    const full = join(ROOT, 'supabase', pattern)
+    const name = basename(full)
+    if (!name.includes('*')) {
+      if (existsSync(full)) out.push(full)
+      continue
+    }
+    const re = new RegExp(`^${name.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`)
+    out.push(...sqlFiles(dirname(full)).filter((f) => re.test(f)).map((f) => join(dirname(full), f)))
+  }
+  return out
+}
 
 type Sql = postgres.Sql
 
@@ -78,10 +100,12 @@ export async function migrate(sql: Sql, opts: { seed?: boolean; log?: (m: string
     opts.log?.(`applied ${f}`)
   }
   let seeded = false
-  if (fresh && opts.seed !== false && existsSync(SEED_FILE)) {
-    await runFile(sql, SEED_FILE)
-    seeded = true
-    opts.log?.('seeded supabase/seed.sql')
+  if (fresh && opts.seed !== false) {
+    for (const f of seedFiles()) {
+      await runFile(sql, f)
+      seeded = true
+      opts.log?.(`seeded ${relative(ROOT, f)}`)
+    }
   }
   // PostgREST-compatible servers refresh their schema cache on this notification.
   await sql`notify pgrst, 'reload schema'`

@@ -136,7 +136,7 @@ export async function startApp(cfg: StackConfig, env: Record<string, string>, ho
   const child =
     how === 'dev'
       ? spawn(join(ROOT, 'node_modules/.bin/nuxt'), ['dev', '--port', String(cfg.ports.app), '--host', '127.0.0.1'], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(process.execPath, [join(ROOT, '.output/server/index.mjs')], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(process.execPath, [join(process.env.IMMO_BUILD_DIR ?? ROOT, '.output/server/index.mjs')], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
   const out = (b: Buffer) => b.toString().split('\n').filter(Boolean).forEach((l) => log('nuxt', l))
   child.stdout!.on('data', out)
   child.stderr!.on('data', out)
