@@ -1,5 +1,5 @@
 // https://nuxt.com/docs/api/configuration/nuxt-config
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { localeFiles } from './i18n/messages'
 
 // IMMO_BUILD_DIR (optional): build into another folder, so two checkouts' test runs never share .nuxt/.output.
@@ -10,7 +10,8 @@ export default defineNuxtConfig({
   future: { compatibilityVersion: 4 },
   srcDir: 'app',
   devtools: { enabled: false },
-  ...(buildRoot ? { buildDir: join(buildRoot, '.nuxt'), nitro: { output: { dir: join(buildRoot, '.output') } } } : {}),
+  // The build folder stays inside the project (generated files resolve node_modules from there).
+  ...(buildRoot ? { buildDir: `.nuxt-${basename(buildRoot)}`, nitro: { output: { dir: join(buildRoot, '.output') } } } : {}),
   telemetry: false,
   components: [{ path: '~~/components', pathPrefix: false }],
   imports: { dirs: ['~~/composables', '~~/stores'] },
