@@ -2,8 +2,20 @@
  * ai-generate: three personalised variants of a prospecting message for one
  * contact, with their checks and the facts used.
  *
- * POST { tenant_id, contact_id, channel, language?, template_id?, objective?, instruction? }
+ * POST { tenant_id, contact_id | sample, channel, language?, template_id? | library_key?,
+ *        objective?, instruction?, purpose?, stream? }
  * with the user's JWT. The caller must be a member of the tenant (any role).
+ * `sample` is an example contact (onboarding, template previews): nothing is
+ * read from the contacts table and the generation row has no contact.
+ * `library_key` uses a platform template (template_library) without copying it.
+ * `purpose: 'first_message'` (onboarding step 5) requires a questionnaire.
+ * The agency's active guidelines (ai_guidelines, newest 20) join the prompt.
+ *
+ * `stream: true` answers `text/event-stream` once the checks that can refuse
+ * have passed (membership, contact, template, budget): `event: delta` with
+ * `{text}` for each piece of the model's output as it arrives, `event: reset`
+ * when a retry starts over, then `event: result` with the same body as the
+ * JSON answer, or `event: error` with `{error}`.
  * Reads (tenant, contact, template, history, budget) and the ai_generations
  * insert run as the user, so RLS decides; the provider call happens between
  * the two transactions (no transaction is held open while the model writes).
@@ -21,20 +33,36 @@ import { db, type Sql, withUser } from '../_shared/db.ts'
 import { json, parseBody, requireMethod, withHttp } from '../_shared/http.ts'
 import { createLogger, type Logger } from '../_shared/log.ts'
 import { aiConfig } from '../_shared/ai/config.ts'
-import { type AiDeps, createOpenAI } from '../_shared/ai/client.ts'
+import type { AiDeps } from '../_shared/ai/client.ts'
+import { providers } from '../_shared/providers/mod.ts'
 import { CHANNELS, type GenerationContext, type HistoryItem, LANGUAGES, questionnaireFrom } from '../_shared/ai/context.ts'
 import { AiError } from '../_shared/ai/errors.ts'
 import { generateMessages } from '../_shared/ai/generate.ts'
 import { assertBudget, readBudget, serviceUsageRecorder } from '../_shared/ai/usage.ts'
 
+const sampleText = z.string().trim().max(120).optional()
+export const sampleSchema = z.object({
+  kind: z.enum(['person', 'company']).default('person'),
+  first_name: sampleText,
+  last_name: sampleText,
+  company_name: sampleText,
+  job_title: sampleText,
+  city: sampleText,
+  postal_code: z.string().trim().max(10).optional(),
+})
+
 export const requestSchema = z.object({
   tenant_id: z.uuid(),
-  contact_id: z.uuid(),
+  contact_id: z.uuid().optional(),
+  sample: sampleSchema.optional(),
   channel: z.enum(CHANNELS),
   language: z.enum(LANGUAGES).default('fr'),
   template_id: z.uuid().optional(),
+  library_key: z.string().regex(/^[a-z][a-z0-9_]*$/).max(80).optional(),
   objective: z.string().trim().min(1).max(500).optional(),
   instruction: z.string().trim().min(1).max(300).optional(),
+  purpose: z.enum(['message', 'first_message']).default('message'),
+  stream: z.boolean().default(false),
 })
 export type GenerateBody = z.infer<typeof requestSchema>
 
@@ -49,11 +77,18 @@ const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is
 
 /** The generation context, read as the user (RLS applies). */
 async function loadContext(sql: Sql, claims: Record<string, unknown>, body: GenerateBody) {
+  if (!body.contact_id && !body.sample) throw new AiError('contact_required')
   return await withUser(claims, async (tx) => {
     const [tenant] = await tx`select to_jsonb(t) as t from public.tenants t where t.id = ${body.tenant_id}`
-    const [contact] = await tx`
-      select to_jsonb(c) as c from public.contacts c
-       where c.tenant_id = ${body.tenant_id} and c.id = ${body.contact_id} and c.deleted_at is null`
+    let contact: Record<string, unknown> | undefined
+    if (body.contact_id) {
+      const [row] = await tx`
+        select to_jsonb(c) as c from public.contacts c
+         where c.tenant_id = ${body.tenant_id} and c.id = ${body.contact_id} and c.deleted_at is null`
+      contact = row?.c
+    } else {
+      contact = { ...body.sample }
+    }
     if (!tenant || !contact) throw new AiError('contact_not_found')
     let template: Record<string, unknown> | undefined
     if (body.template_id) {
@@ -61,18 +96,35 @@ async function loadContext(sql: Sql, claims: Record<string, unknown>, body: Gene
         select id, name, channel::text, language, subject, body from public.message_templates
          where tenant_id = ${body.tenant_id} and id = ${body.template_id}`
       if (!row) throw new AiError('template_not_found')
-      if (row.channel !== body.channel) throw new AiError('template_channel_mismatch', { template_channel: row.channel })
       template = row
+    } else if (body.library_key) {
+      const [row] = await tx`
+        select key as id, name, channel::text, language, subject, body from public.template_library where key = ${body.library_key}`
+      if (!row) throw new AiError('template_not_found')
+      template = { ...row, id: undefined, library_key: row.id }
     }
-    const history = await tx`
-      select occurred_at, kind::text, coalesce(nullif(btrim(subject), ''), left(body, 140)) as summary
-        from public.activities
-       where tenant_id = ${body.tenant_id} and contact_id = ${body.contact_id}
-       order by occurred_at desc limit 5`
-    // Reading a contact's personal data for the AI is an access the audit trail keeps.
-    await tx`select public.record_contact_access(${body.tenant_id}, array[${body.contact_id}]::uuid[], 'read', 'ai_generation')`
+    if (template && template.channel !== body.channel) throw new AiError('template_channel_mismatch', { template_channel: template.channel })
+    const guidelines = await tx`
+      select text from public.ai_guidelines where tenant_id = ${body.tenant_id} and active order by created_at desc limit 20`
+    let history: Record<string, unknown>[] = []
+    if (body.contact_id) {
+      history = await tx`
+        select occurred_at, kind::text, coalesce(nullif(btrim(subject), ''), left(body, 140)) as summary
+          from public.activities
+         where tenant_id = ${body.tenant_id} and contact_id = ${body.contact_id}
+         order by occurred_at desc limit 5`
+      // Reading a contact's personal data for the AI is an access the audit trail keeps.
+      await tx`select public.record_contact_access(${body.tenant_id}, array[${body.contact_id}]::uuid[], 'read', 'ai_generation')`
+    }
     const budget = await readBudget(tx, body.tenant_id)
-    return { tenant: tenant.t as Record<string, unknown>, contact: contact.c as Record<string, unknown>, template, history, budget }
+    return {
+      tenant: tenant.t as Record<string, unknown>,
+      contact,
+      template,
+      history,
+      budget,
+      guidelines: guidelines.map((g) => String(g.text)),
+    }
   }, sql)
 }
 
@@ -83,6 +135,7 @@ export function buildContext(
   template: Record<string, unknown> | undefined,
   history: { occurred_at: Date | string; kind: string; summary: string | null }[],
   agentName?: string,
+  taught: string[] = [],
 ): GenerationContext {
   const onboarding = (tenant.onboarding ?? {}) as Record<string, unknown>
   const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined)
@@ -104,7 +157,7 @@ export function buildContext(
       propertyTypes: strings(tenant.property_types),
       zones: strings(tenant.geographic_zones),
       questionnaire: questionnaireFrom(onboarding),
-      guidelines: strings(onboarding.ai_guidelines),
+      guidelines: [...new Set([...taught, ...strings(onboarding.ai_guidelines)])],
     },
     prospect: {
       kind: contact.kind === 'company' ? 'company' : 'person',
@@ -124,7 +177,7 @@ export function buildContext(
     marketFacts: strings(onboarding.market_facts),
     template: template
       ? {
-        id: String(template.id),
+        id: template.id ? String(template.id) : undefined,
         name: String(template.name),
         channel: body.channel,
         language: template.language as GenerationContext['language'],
@@ -150,7 +203,8 @@ export function createHandler(deps: HandlerDeps = {}): (req: Request) => Promise
     if (deps.ai) return deps.ai()
     if (!ai) {
       const cfg = aiConfig()
-      ai = { openai: createOpenAI(cfg), config: cfg, recordUsage: serviceUsageRecorder({ sql: deps.sql, logger }), logger }
+      // The SDK client comes from the providers registry (one OpenAI adapter for every function).
+      ai = { openai: providers().ai().client, config: cfg, recordUsage: serviceUsageRecorder({ sql: deps.sql, logger }), logger }
     }
     return ai
   }
@@ -162,20 +216,110 @@ export function createHandler(deps: HandlerDeps = {}): (req: Request) => Promise
     const sql = deps.sql ?? db()
     await requireTenantRole(caller, body.tenant_id, 'assistant', sql)
     const l = log.child({ userId: caller.userId, tenantId: body.tenant_id })
+    let ctx: GenerationContext
+    let loaded: Awaited<ReturnType<typeof loadContext>>
     try {
-      const loaded = await loadContext(sql, caller.claims, body)
+      loaded = await loadContext(sql, caller.claims, body)
       assertBudget(loaded.budget)
       const meta = (caller.claims.user_metadata ?? {}) as Record<string, unknown>
       const agentName = typeof meta.full_name === 'string' ? meta.full_name : undefined
-      const ctx = buildContext(body, loaded.tenant, loaded.contact, loaded.template, loaded.history as never, agentName)
+      ctx = buildContext(body, loaded.tenant, loaded.contact, loaded.template, loaded.history as never, agentName, loaded.guidelines)
+      if (body.purpose === 'first_message' && !hasQuestionnaire(ctx)) throw new AiError('questionnaire_empty')
+    } catch (e) {
+      if (e instanceof AiError) return aiErrorResponse(e, traceId, cors)
+      throw e
+    }
 
-      const result = await generateMessages({ ...aiDeps(), logger: l }, { ctx, tenantId: body.tenant_id, userId: caller.userId, requestId: traceId })
+    const run = (stream?: { onDelta: (t: string) => void; onReset: () => void }) =>
+      generateAndStore({ sql, aiDeps: { ...aiDeps(), logger: l }, caller, body, ctx, loaded, traceId, stream })
+
+    if (body.stream) return sseResponse(run, traceId, cors, l)
+    try {
+      return json(await run(), { cors })
+    } catch (e) {
+      if (e instanceof AiError) return aiErrorResponse(e, traceId, cors)
+      throw e
+    }
+  })
+}
+
+/** Empty questionnaire: nothing the agency said about its offer, tone or objective. */
+export function hasQuestionnaire(ctx: GenerationContext): boolean {
+  const q = ctx.agency.questionnaire ?? {}
+  return Boolean(q.offer || q.tone || q.objective || q.differentiators?.length || q.objections?.length)
+}
+
+const encoder = new TextEncoder()
+const sse = (event: string, data: unknown) => encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+
+/** The generation as server-sent events: deltas as the model writes, then the result. */
+function sseResponse(
+  run: (stream: { onDelta: (t: string) => void; onReset: () => void }) => Promise<Record<string, unknown>>,
+  traceId: string,
+  cors: Record<string, string>,
+  log: Logger,
+): Response {
+  let closed = false
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const push = (event: string, data: unknown) => {
+        if (!closed) controller.enqueue(sse(event, data))
+      }
+      // Comment line first: proxies and the client see the stream open at once.
+      controller.enqueue(encoder.encode(': stream\n\n'))
+      try {
+        const result = await run({ onDelta: (text) => push('delta', { text }), onReset: () => push('reset', {}) })
+        push('result', result)
+      } catch (e) {
+        if (e instanceof AiError) {
+          const m = e.messages
+          push('error', { error: { code: e.code, message: m.en, details: { message_fr: m.fr, message_en: m.en, ...(e.details ?? {}) }, traceId } })
+        } else {
+          log.error('ai-generate stream failed', e)
+          push('error', { error: { code: 'internal_error', message: 'Internal error', details: { message_fr: 'Erreur interne, réessayez.', message_en: 'Internal error, please retry.' }, traceId } })
+        }
+      } finally {
+        closed = true
+        controller.close()
+      }
+    },
+    cancel() {
+      closed = true
+    },
+  })
+  return new Response(body, {
+    status: 200,
+    headers: { ...cors, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' },
+  })
+}
+
+async function generateAndStore(a: {
+  sql: Sql
+  aiDeps: AiDeps
+  caller: Awaited<ReturnType<typeof requireUser>>
+  body: GenerateBody
+  ctx: GenerationContext
+  loaded: Awaited<ReturnType<typeof loadContext>>
+  traceId: string
+  stream?: { onDelta: (t: string) => void; onReset: () => void }
+}): Promise<Record<string, unknown>> {
+  const { sql, caller, body, ctx, loaded, traceId } = a
+  {
+    {
+      const result = await generateMessages(a.aiDeps, {
+        ctx,
+        tenantId: body.tenant_id,
+        userId: caller.userId,
+        requestId: traceId,
+        onDelta: a.stream?.onDelta,
+        onReset: a.stream?.onReset,
+      })
 
       const variants = result.variants.map(({ subject, body: text, angle, source, checks }) => ({ subject, body: text, angle, source, checks }))
       const [row] = await withUser(caller.claims, (tx) => tx`
         insert into public.ai_generations (tenant_id, user_id, contact_id, template_id, channel, language, objective, instruction,
                                            request, facts, variants, model, fallback, fallback_reason)
-        values (${body.tenant_id}, ${caller.userId}, ${body.contact_id}, ${body.template_id ?? null}, ${body.channel}, ${body.language},
+        values (${body.tenant_id}, ${caller.userId}, ${body.contact_id ?? null}, ${body.template_id ?? null}, ${body.channel}, ${body.language},
                 ${body.objective ?? null}, ${body.instruction ?? null}, ${tx.json(body as never)}, ${tx.json(result.facts as never)},
                 ${tx.json(variants as never)}, ${result.model}, ${result.fallback}, ${result.fallbackNotice?.code ?? null})
         returning id`, sql).catch((e) => {
@@ -183,7 +327,7 @@ export function createHandler(deps: HandlerDeps = {}): (req: Request) => Promise
         throw e
       })
 
-      return json({
+      return {
         generation_id: row.id,
         channel: body.channel,
         language: body.language,
@@ -195,12 +339,9 @@ export function createHandler(deps: HandlerDeps = {}): (req: Request) => Promise
         budget: { state: loaded.budget.state, ratio: loaded.budget.ratio, spent_eur: loaded.budget.spentEur, budget_eur: loaded.budget.budgetEur },
         model: result.model,
         cost_eur: result.costEur,
-      }, { cors })
-    } catch (e) {
-      if (e instanceof AiError) return aiErrorResponse(e, traceId, cors)
-      throw e
+      }
     }
-  })
+  }
 }
 
 export const handler = createHandler()

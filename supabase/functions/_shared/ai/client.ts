@@ -66,6 +66,14 @@ export interface StructuredCall<T> {
   maxTokens?: number
   /** Deterministic answer when the provider cannot serve; without it, AiError is thrown. */
   fallback?: (reason: AiErrorCode) => T
+  /**
+   * Streaming: when set, the completion is requested with `stream: true` and
+   * each content delta is handed over as it arrives (the caller relays it to
+   * the user). `onReset` is called before a retried attempt streams again, so
+   * the caller can drop the partial text of the failed one.
+   */
+  onDelta?: (text: string) => void
+  onReset?: () => void
 }
 
 export interface CallResult<T> {
@@ -127,6 +135,48 @@ function reasonOf(e: unknown): AiErrorCode {
   return 'ai_provider_unavailable'
 }
 
+/**
+ * One streamed chat completion, assembled into the shape of a non-streamed
+ * one (content, refusal, finish reason, usage from the last chunk through
+ * `stream_options.include_usage`), so validation and accounting are the same.
+ */
+async function streamCompletion(
+  openai: OpenAI,
+  params: OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming,
+  onDelta: (text: string) => void,
+  opts: { signal: AbortSignal; timeout: number; maxRetries: number },
+): Promise<OpenAI.Chat.Completions.ChatCompletion> {
+  const stream = await openai.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }, opts)
+  let content = ''
+  let refusal: string | null = null
+  let finish: OpenAI.Chat.Completions.ChatCompletion.Choice['finish_reason'] | null = null
+  let model = params.model
+  let id = ''
+  let usage: OpenAI.Completions.CompletionUsage | undefined
+  for await (const chunk of stream) {
+    id ||= chunk.id
+    model = chunk.model || model
+    if (chunk.usage) usage = chunk.usage
+    const choice = chunk.choices?.[0]
+    if (!choice) continue
+    const delta = choice.delta ?? {}
+    if (typeof delta.content === 'string' && delta.content) {
+      content += delta.content
+      onDelta(delta.content)
+    }
+    if (typeof delta.refusal === 'string' && delta.refusal) refusal = (refusal ?? '') + delta.refusal
+    if (choice.finish_reason) finish = choice.finish_reason
+  }
+  return {
+    id,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [{ index: 0, finish_reason: finish ?? 'stop', logprobs: null, message: { role: 'assistant', content: refusal ? null : content, refusal } }],
+    usage,
+  }
+}
+
 export async function callStructured<T>(deps: AiDeps, call: StructuredCall<T>): Promise<CallResult<T>> {
   const cfg = deps.config
   const now = deps.now ?? Date.now
@@ -165,21 +215,22 @@ export async function callStructured<T>(deps: AiDeps, call: StructuredCall<T>): 
   let completion: OpenAI.Chat.Completions.ChatCompletion
   let attempts: number
   try {
+    let attempt = 0
     const r = await withRetry(
       async () => {
         const ctrl = new AbortController()
         const timer = setTimeout(() => ctrl.abort(new AttemptTimeout(cfg.AI_TIMEOUT_MS)), cfg.AI_TIMEOUT_MS)
+        const params = {
+          model,
+          messages: call.messages,
+          temperature: call.temperature ?? 0.7,
+          max_completion_tokens: call.maxTokens ?? 1200,
+          response_format: { type: 'json_schema' as const, json_schema: { name: call.schemaName, schema: jsonSchema, strict: true } },
+        }
         try {
-          return await deps.openai.chat.completions.create(
-            {
-              model,
-              messages: call.messages,
-              temperature: call.temperature ?? 0.7,
-              max_completion_tokens: call.maxTokens ?? 1200,
-              response_format: { type: 'json_schema', json_schema: { name: call.schemaName, schema: jsonSchema, strict: true } },
-            },
-            { signal: ctrl.signal, timeout: cfg.AI_TIMEOUT_MS, maxRetries: 0 },
-          )
+          if (attempt++ > 0) call.onReset?.()
+          if (call.onDelta) return await streamCompletion(deps.openai, params, call.onDelta, { signal: ctrl.signal, timeout: cfg.AI_TIMEOUT_MS, maxRetries: 0 })
+          return await deps.openai.chat.completions.create(params, { signal: ctrl.signal, timeout: cfg.AI_TIMEOUT_MS, maxRetries: 0 })
         } catch (e) {
           if (ctrl.signal.aborted) throw new AttemptTimeout(cfg.AI_TIMEOUT_MS)
           throw e

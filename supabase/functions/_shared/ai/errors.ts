@@ -43,6 +43,16 @@ export const AI_ERRORS = {
     fr: 'Ce modèle est introuvable dans l’agence.',
     en: 'This template was not found in the agency.',
   },
+  contact_required: {
+    status: 422,
+    fr: 'Choisissez un contact (ou un exemple de contact) pour rédiger le message.',
+    en: 'Pick a contact (or a sample contact) to write the message for.',
+  },
+  questionnaire_empty: {
+    status: 422,
+    fr: 'Le questionnaire de l’agence est vide : décrivez au moins votre offre, votre ton et votre objectif pour que l’IA puisse écrire.',
+    en: 'The agency questionnaire is empty: describe at least your offer, tone and objective so the AI can write.',
+  },
   template_channel_mismatch: {
     status: 422,
     fr: 'Ce modèle est prévu pour un autre canal.',

@@ -40,6 +40,9 @@ export interface GenerateRequest {
   tenantId: string
   userId?: string
   requestId?: string
+  /** Streaming: the model's raw output as it arrives (see callStructured). */
+  onDelta?: (text: string) => void
+  onReset?: () => void
 }
 
 const ANGLES = ['direct', 'local value', 'question'] as const
@@ -58,6 +61,8 @@ export async function generateMessages(deps: AiDeps, req: GenerateRequest): Prom
     schemaName: 'message_variants',
     maxTokens: ctx.channel === 'email' ? 1400 : 700,
     fallback: () => ({ variants: templated().map((v, i) => ({ ...v, angle: ANGLES[i] })) }),
+    onDelta: req.onDelta,
+    onReset: req.onReset,
   })
 
   const context = contextText(ctx, prompt.facts)
