@@ -62,4 +62,4 @@ grant select on public.template_library to authenticated;
 
 -- Readable by anyone who belongs to an agency; no write policy: read-only through the API.
 create policy template_library_select on public.template_library for select to authenticated
-  using (exists (select 1 from private.tenant_ids_with_role('assistant')));
+  using (cardinality(array(select private.tenant_ids_with_role('assistant'))) > 0);

@@ -4,7 +4,7 @@
 
 alter table public.message_templates
   add column source_key text references public.template_library (key) on delete set null;
-create index message_templates_tenant_source_idx on public.message_templates (tenant_id, source_key) where source_key is not null;
+create index message_templates_source_key_idx on public.message_templates (source_key);
 
 -- Variables validated before save, callable from the editor: the unknown
 -- placeholders of a subject and body (empty = valid). Same rules as the trigger.
