@@ -27,6 +27,7 @@ const Result = z.looseObject({
   date_creation: z.string().nullish(),
   etat_administratif: z.string().nullish(),
   tranche_effectif_salarie: z.string().nullish(),
+  statut_diffusion: z.string().nullish(),
   siege: Etab,
   matching_etablissements: z.array(Etab).default([]),
   dirigeants: z.array(z.looseObject({ nom: z.string().nullish(), prenoms: z.string().nullish(), qualite: z.string().nullish(), type_dirigeant: z.string().nullish(), denomination: z.string().nullish() })).default([]),
@@ -53,6 +54,7 @@ const company = (r: z.infer<typeof Result>): CompanyRecord => ({
   createdOn: r.date_creation ?? null,
   active: r.etat_administratif !== 'C',
   headcountBand: r.tranche_effectif_salarie ?? null,
+  diffusion: r.statut_diffusion === 'P' ? 'P' : 'O',
   headOffice: etab(r.siege),
   matching: r.matching_etablissements.map(etab),
   directors: r.dirigeants

@@ -184,6 +184,8 @@ export interface CompanyRecord {
   createdOn: string | null
   active: boolean
   headcountBand: string | null
+  /** SIRENE statut_diffusion: 'P' = partially diffusible (personal data withheld). */
+  diffusion: 'O' | 'P'
   headOffice: Establishment
   matching: Establishment[]
   directors: { firstNames: string; lastName: string; role: string }[]
