@@ -6,6 +6,7 @@ export const NAV_ITEMS: NavItem[] = [
   { key: 'prospects', to: '/prospects', icon: 'users' },
   { key: 'bases', to: '/bases', icon: 'database' },
   { key: 'sequences', to: '/sequences', icon: 'sequence' },
+  { key: 'templates', to: '/modeles', icon: 'mail' },
   { key: 'inbox', to: '/boite-de-reception', icon: 'inbox' },
   { key: 'pipeline', to: '/pipeline', icon: 'pipeline' },
   { key: 'agenda', to: '/agenda', icon: 'calendar' },
