@@ -99,7 +99,7 @@ export function createHandler(deps: HandlerDeps = {}): (req: Request) => Promise
 
     // The same footer and unsubscribe headers as a real send; the link names no send (s: 'test').
     const unsub = `${publicUrl()}/unsubscribe?t=${await signLink({ s: 'test', p: 'u' }, linkSecret())}`
-    const composed = composeEmail(text, info.footer, unsub)
+    const composed = await composeEmail(text, info.footer, unsub)
     const footerHtml = composed.html.slice(composed.html.indexOf('<hr>'))
     const fullHtml = `<!doctype html><html><body><div>${html}</div>${footerHtml}`
     const email = (deps.email ?? (() => providers().email()))()
