@@ -53,6 +53,7 @@ export class BrevoProvider implements EmailProvider {
     if (msg.text) m.textContent = msg.text
     if (msg.headers && Object.keys(msg.headers).length) m.headers = msg.headers
     if (msg.tags?.length) m.tags = msg.tags
+    if (msg.attachments?.length) m.attachment = msg.attachments.map((a) => ({ name: a.name, content: a.contentBase64 }))
     try {
       const res = await this.api.sendTransacEmail(m)
       const id = res.body.messageId ?? res.body.messageIds?.[0]

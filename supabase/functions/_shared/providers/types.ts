@@ -100,6 +100,8 @@ export interface EmailMessage {
   /** Extra headers, e.g. List-Unsubscribe and List-Unsubscribe-Post (RFC 8058). */
   headers?: Record<string, string>
   tags?: string[]
+  /** Files sent with the message (content base64-encoded), e.g. a report's PDF. */
+  attachments?: { name: string; contentBase64: string }[]
 }
 export interface EmailProvider {
   name: string
