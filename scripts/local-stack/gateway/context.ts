@@ -10,6 +10,9 @@ import type { StackConfig } from '../config.ts'
 
 export type Sql = postgres.Sql
 
+/** Size of the `authenticator` pool used by REST. */
+export const API_POOL = 20
+
 export interface GatewayContext {
   cfg: StackConfig
   /** Logs in as `authenticator`; requests switch role with `set local role`. */
@@ -38,7 +41,10 @@ export function createContext(cfg: StackConfig, log: (e: Record<string, unknown>
   const jwtSecret = new TextEncoder().encode(cfg.keys.jwtSecret)
   return {
     cfg,
-    api: postgres(base.replace('%s', 'authenticator'), { ...opts, max: 20 }),
+    // REST pipelines each request in one round trip, so a few connections keep
+    // Postgres busy; more backends than cores only add context switches.
+    // GATEWAY_API_POOL overrides (benchmarks).
+    api: postgres(base.replace('%s', 'authenticator'), { ...opts, max: Number(process.env.GATEWAY_API_POOL) || API_POOL }),
     authDb: postgres(base.replace('%s', 'supabase_auth_admin'), { ...opts, max: 5 }),
     storageDb: postgres(base.replace('%s', 'supabase_storage_admin'), { ...opts, max: 5 }),
     admin: postgres(base.replace('%s', 'postgres'), { ...opts, max: 3 }),

@@ -20,7 +20,12 @@ import { key, SchemaStore, type Fn, type SchemaCache, type Table } from './schem
 /** db-max-rows of the Supabase CLI. */
 export const MAX_ROWS = 1000
 
-type Tx = Parameters<Parameters<GatewayContext['api']['begin']>[1]>[0]
+interface Stmt {
+  text: string
+  params: string[]
+}
+
+type Row = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
 interface Media {
   kind: 'json' | 'object' | 'csv' | 'openapi'
@@ -30,6 +35,7 @@ interface Media {
 interface Auth {
   role: string
   claims: Record<string, unknown>
+  claimsJson: string
 }
 
 interface Query {
@@ -67,28 +73,33 @@ function negotiate(accept: string | undefined): Media {
   throw new ApiError(406, 'PGRST107', `None of these media types are available: ${accept}`)
 }
 
-/** Verified tokens, so a token is HMAC-checked once; entries still honour `exp`. */
-const verified = new Map<string, Record<string, unknown>>()
+/**
+ * Verified tokens, so a token is HMAC-checked once: keyed by the whole token
+ * (signature included), each entry keeps the resolved role and claims JSON and
+ * is dropped at `exp`. A changed signature is a different key, so forged or
+ * altered tokens are always verified.
+ */
+const verified = new Map<string, Auth & { exp?: number }>()
 const VERIFIED_MAX = 2000
+const ANON: Auth = { role: 'anon', claims: { role: 'anon' }, claimsJson: '{"role":"anon"}' }
 
 async function authenticate(ctx: GatewayContext, req: IncomingMessage): Promise<Auth> {
   const token = bearer(req)
-  if (!token) return { role: 'anon', claims: { role: 'anon' } }
+  if (!token) return ANON
+  const hit = verified.get(token)
+  if (hit) {
+    if (hit.exp === undefined || hit.exp > Date.now() / 1000) return hit
+    verified.delete(token)
+  }
   const fail = (code: string, message: string) =>
     new ApiError(401, code, message, null, null, {
       'www-authenticate': `Bearer error="invalid_token", error_description="${message.replace(/"/g, "'")}"`,
     })
   const parts = token.split('.')
   if (parts.length !== 3) throw fail('PGRST301', `Expected 3 parts in JWT; got ${parts.length}`)
-  let payload: Record<string, unknown> | undefined = verified.get(token)
-  if (payload && typeof payload.exp === 'number' && payload.exp <= Date.now() / 1000) {
-    verified.delete(token)
-    payload = undefined
-  }
-  if (!payload) try {
+  let payload: Record<string, unknown>
+  try {
     payload = (await ctx.verifyJwt(token)) as Record<string, unknown>
-    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!)
-    verified.set(token, payload)
   } catch (e) {
     const code = (e as { code?: string }).code
     if (code === 'ERR_JWT_EXPIRED') throw fail('PGRST303', 'JWT expired')
@@ -101,7 +112,12 @@ async function authenticate(ctx: GatewayContext, req: IncomingMessage): Promise<
     throw fail('PGRST301', 'JWT could not be decoded')
   }
   const role = typeof payload.role === 'string' && payload.role !== '' ? payload.role : 'anon'
-  return { role, claims: { ...payload, role } }
+  const claims = { ...payload, role }
+  const auth = { role, claims, claimsJson: JSON.stringify(claims), exp: typeof payload.exp === 'number' ? payload.exp : undefined }
+  // A token with `nbf` in the future is refused by verifyJwt, so only verified-now tokens are kept.
+  if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!)
+  verified.set(token, auth)
+  return auth
 }
 
 function parseInt0(v: string, what: string): number {
@@ -228,8 +244,29 @@ function preferenceApplied(p: Prefer, method: string): string | undefined {
   return out.length ? out.join(', ') : undefined
 }
 
+/** A table read compiled to SQL: what a repeated request needs to run again. */
+interface CompiledRead {
+  stmt: Stmt
+  names: string[]
+  offset: number
+  counted: boolean
+  readOnly: boolean
+  singleComposite: boolean
+}
+
+/** Compiled reads kept per schema cache (a reload starts afresh). */
+const COMPILED_MAX = 1000
+
 export function createRest(ctx: GatewayContext): GatewayModule {
   const store = new SchemaStore(ctx.admin, ctx.cfg.exposedSchemas, ctx.log)
+  const compiled = new WeakMap<SchemaCache, Map<string, CompiledRead>>()
+  const compiledReads = (cache: SchemaCache) => {
+    let m = compiled.get(cache)
+    if (!m) compiled.set(cache, (m = new Map()))
+    return m
+  }
+  /** The setup statement's text per schema cache and role (its role settings are part of it). */
+  const setupTexts = new WeakMap<SchemaCache, Map<string, { text: string; extra: string[] }>>()
 
   /** Looks a name up; on a miss reloads the cache once (rate-limited), then retries. */
   async function withFreshCache<T>(fn: (c: SchemaCache) => T): Promise<T> {
@@ -244,40 +281,100 @@ export function createRest(ctx: GatewayContext): GatewayModule {
     }
   }
 
-  function setupSql(auth: Auth, req: IncomingMessage, schema: string, path: string, cache: SchemaCache): { text: string; params: string[] } {
-    const headers: Record<string, string> = {}
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v
-    const cookies: Record<string, string> = {}
-    for (const c of (req.headers.cookie ?? '').split(';')) {
-      const i = c.indexOf('=')
-      if (i > 0) cookies[c.slice(0, i).trim()] = decodeURIComponent(c.slice(i + 1).trim())
+  function setupSql(auth: Auth, req: IncomingMessage, schema: string, path: string, cache: SchemaCache): Stmt {
+    let byRole = setupTexts.get(cache)
+    if (!byRole) setupTexts.set(cache, (byRole = new Map()))
+    let t = byRole.get(auth.role)
+    if (!t) {
+      const extra: string[] = []
+      const calls = [
+        `set_config('search_path', $1::text, true)`,
+        `set_config('role', $2::text, true)`,
+        `set_config('request.jwt.claims', $3::text, true)`,
+        `set_config('request.method', $4::text, true)`,
+        `set_config('request.path', $5::text, true)`,
+        `set_config('request.headers', $6::text, true)`,
+        `set_config('request.cookies', $7::text, true)`,
+      ]
+      for (const [k, v] of cache.roleSettings.get(auth.role) ?? []) {
+        if (k === 'search_path' || k === 'session_preload_libraries') continue
+        extra.push(k, v)
+        calls.push(`set_config($${6 + extra.length}::text, $${7 + extra.length}::text, true)`)
+      }
+      byRole.set(auth.role, (t = { text: `select ${calls.join(', ')}`, extra }))
     }
-    const p = new Params()
-    const calls = [
-      `set_config('search_path', ${p.add([schema, 'public', 'extensions'].filter((s, i, a) => a.indexOf(s) === i).map(qi).join(', '))}, true)`,
-      `set_config('role', ${p.add(auth.role)}, true)`,
-      `set_config('request.jwt.claims', ${p.add(JSON.stringify(auth.claims))}, true)`,
-      `set_config('request.method', ${p.add(req.method ?? 'GET')}, true)`,
-      `set_config('request.path', ${p.add(path)}, true)`,
-      `set_config('request.headers', ${p.add(JSON.stringify(headers))}, true)`,
-      `set_config('request.cookies', ${p.add(JSON.stringify(cookies))}, true)`,
-    ]
-    for (const [k, v] of cache.roleSettings.get(auth.role) ?? []) {
-      if (k === 'search_path' || k === 'session_preload_libraries') continue
-      calls.push(`set_config(${p.add(k)}, ${p.add(v)}, true)`)
+    // Node already lower-cases header names; only set-cookie can be an array.
+    let headers: Record<string, string | string[] | undefined> = req.headers
+    if (Array.isArray(req.headers['set-cookie'])) headers = { ...req.headers, 'set-cookie': req.headers['set-cookie'].join(', ') }
+    let cookies = '{}'
+    if (req.headers.cookie) {
+      const jar: Record<string, string> = {}
+      for (const c of req.headers.cookie.split(';')) {
+        const i = c.indexOf('=')
+        if (i > 0) {
+          const v = c.slice(i + 1).trim()
+          try {
+            jar[c.slice(0, i).trim()] = decodeURIComponent(v)
+          } catch {
+            jar[c.slice(0, i).trim()] = v
+          }
+        }
+      }
+      cookies = JSON.stringify(jar)
     }
-    return { text: `select ${calls.join(', ')}`, params: p.values }
+    const searchPath = schema === 'public' ? '"public", "extensions"' : `${qi(schema)}, "public", "extensions"`
+    return {
+      text: t.text,
+      params: [searchPath, auth.role, auth.claimsJson, req.method ?? 'GET', path, JSON.stringify(headers), cookies, ...t.extra],
+    }
   }
 
-  async function transaction<T>(readOnly: boolean, setup: { text: string; params: string[] }, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return (await ctx.api.begin(readOnly ? 'read only' : 'read write', async (tx) => {
-      // postgres.js queries are lazy: send the role/claims setup now, so it is
-      // always on the wire before any statement of the request (pipelined).
-      const s = tx.unsafe(setup.text, setup.params)
-      s.execute()
-      const [, r] = await Promise.all([s, fn(tx)])
-      return r
-    })) as T
+  /**
+   * Runs one request as one transaction on a reserved `authenticator`
+   * connection, pipelined: `begin`, the role/claims setup, the statements and
+   * `commit` leave in one write and come back in one round trip. Statements are
+   * prepared per connection (postgres.js caches them by text), so a repeated
+   * request shape is neither re-parsed nor re-planned by Postgres; plans that
+   * depend on RLS are re-planned by Postgres when the role changes.
+   * When `check` is given, it sees the results before the transaction ends and
+   * may throw to roll it back (PGRST116 on writes, max-affected).
+   */
+  async function exec(
+    readOnly: boolean, setup: Stmt, stmts: Stmt[],
+    opts: { check?: (results: Row[][]) => void; rollback?: boolean } = {},
+  ): Promise<Row[][]> {
+    const c = await ctx.api.reserve()
+    try {
+      const send = (s: Stmt | string) => {
+        const q = typeof s === 'string' ? c.unsafe(s) : c.unsafe(s.text, s.params, { prepare: true, simple: false })
+        q.execute()
+        return q
+      }
+      const end = opts.rollback ? 'rollback' : 'commit'
+      const sent = [send(readOnly ? 'begin read only' : 'begin'), send(setup), ...stmts.map(send)]
+      const ending = opts.check ? undefined : send(end)
+      const settled = await Promise.allSettled(sent)
+      const failed = settled.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined
+      if (failed) {
+        // A failed statement aborts the transaction: the pipelined `commit` rolls it back.
+        await (ending ?? send('rollback')).catch(() => {})
+        throw failed.reason
+      }
+      const results = settled.slice(2).map((r) => (r as PromiseFulfilledResult<Row[]>).value)
+      if (ending) await ending
+      else {
+        try {
+          opts.check!(results)
+        } catch (e) {
+          await send('rollback')
+          throw e
+        }
+        await send(end)
+      }
+      return results
+    } finally {
+      c.release()
+    }
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<Reply> {
@@ -346,13 +443,32 @@ export function createRest(ctx: GatewayContext): GatewayModule {
     }
 
     const cache = await store.get()
+    // A table read already compiled for this exact URL and these headers: no parsing, no SQL building.
+    const readKey = read ? `${schema}\u0000${path}\u0000${url.search}\u0000${req.headers.accept ?? ''}\u0000${req.headers.prefer ?? ''}\u0000${req.headers.range ?? ''}` : undefined
+    if (readKey) {
+      const hit = compiledReads(cache).get(readKey)
+      if (hit) return runRead(cache, auth, req, schema, path, hit, media, prefer, method)
+    }
     const table = await withFreshCache((c) => lookupTable(c, schema, name))
     const q = parseQuery(url)
     const cacheNow = cache.tables.has(key(schema, name)) ? cache : await store.get()
     switch (method) {
       case 'GET':
-      case 'HEAD':
-        return readTable(cacheNow, auth, req, schema, path, table, q, media, prefer, method)
+      case 'HEAD': {
+        const aliases = new Aliases()
+        const root = buildTree(cacheNow, tableSource(table), q.select, aliases)
+        attach(root, q)
+        const range = rangeHeader(req)
+        if (root.limit === undefined && root.offset === undefined && range) {
+          root.offset = range.offset
+          root.limit = range.limit
+        }
+        const compiled = compileRead(root, `${qname(table.schema, table.name)} ${root.alias}`, media, prefer, true)
+        const memo = compiledReads(cacheNow)
+        if (memo.size >= COMPILED_MAX) memo.delete(memo.keys().next().value!)
+        memo.set(readKey!, compiled)
+        return runRead(cacheNow, auth, req, schema, path, compiled, media, prefer, method)
+      }
       case 'POST':
         return insert(cacheNow, auth, req, schema, path, table, q, media, prefer, body)
       case 'PATCH':
@@ -388,21 +504,12 @@ export function createRest(ctx: GatewayContext): GatewayModule {
   const bodyExpr = (media: Media) =>
     media.stripNulls ? `json_strip_nulls(coalesce(json_agg(_t), '[]'))::text` : `coalesce(json_agg(_t), '[]')::text`
 
-  async function readTable(cache: SchemaCache, auth: Auth, req: IncomingMessage, schema: string, path: string, table: Table, q: Query, media: Media, prefer: Prefer, method: string): Promise<Reply> {
-    const aliases = new Aliases()
-    const root = buildTree(cache, tableSource(table), q.select, aliases)
-    attach(root, q)
-    const range = rangeHeader(req)
-    if (root.limit === undefined && root.offset === undefined && range) {
-      root.offset = range.offset
-      root.limit = range.limit
-    }
-    const from = `${qname(table.schema, table.name)} ${root.alias}`
-    return selectAndRun(cache, auth, req, schema, path, root, from, q, media, prefer, method, true)
-  }
-
   /** GET-style query over a FROM clause whose root alias is root.alias. */
   async function selectAndRun(cache: SchemaCache, auth: Auth, req: IncomingMessage, schema: string, path: string, root: Node, from: string, _q: Query, media: Media, prefer: Prefer, method: string, readOnly: boolean, params = new Params(), singleComposite = false): Promise<Reply> {
+    return runRead(cache, auth, req, schema, path, compileRead(root, from, media, prefer, readOnly, params, singleComposite), media, prefer, method)
+  }
+
+  function compileRead(root: Node, from: string, media: Media, prefer: Prefer, readOnly: boolean, params = new Params(), singleComposite = false): CompiledRead {
     const aliases = new Aliases()
     aliases.n = 1000
     const sel = selectSql(root, params, aliases)
@@ -415,9 +522,13 @@ export function createRest(ctx: GatewayContext): GatewayModule {
     const inner = `select ${sel.cols.join(', ')} from ${from} ${sel.laterals.join(' ')}${whereText}${order ? ` order by ${order}` : ''}${limitSql(limit, offset)}`
     const total = counted ? `(select count(*) from ${from}${whereText})::text` : 'null::text'
     const text = `select ${total} as total, count(_t)::int as n, ${bodyExpr(media)} as body from (${inner}) _t`
+    return { stmt: { text, params: params.values }, names: sel.names, offset, counted, readOnly, singleComposite }
+  }
+
+  async function runRead(cache: SchemaCache, auth: Auth, req: IncomingMessage, schema: string, path: string, c: CompiledRead, media: Media, prefer: Prefer, method: string): Promise<Reply> {
     const setup = setupSql(auth, req, schema, path, cache)
-    const [row] = await transaction(readOnly, setup, (tx) => tx.unsafe(text, params.values))
-    const reply = finishRead(row as never, media, sel.names, offset, counted, method, prefer, singleComposite)
+    const [[row]] = await exec(c.readOnly, setup, [c.stmt])
+    const reply = finishRead(row as never, media, c.names, c.offset, c.counted, method, prefer, c.singleComposite)
     if (method === 'HEAD') reply.body = undefined
     return reply
   }
@@ -440,6 +551,7 @@ export function createRest(ctx: GatewayContext): GatewayModule {
     const applied = preferenceApplied(prefer, 'POST')
     if (applied) headers['preference-applied'] = applied
     const counted = !!prefer.count
+    const mayFail = media.kind === 'object' || (prefer.handling === 'strict' && prefer.maxAffected !== undefined && kind !== 'insert')
     const check = (n: number) => {
       if (prefer.handling === 'strict' && prefer.maxAffected !== undefined && n > prefer.maxAffected && kind !== 'insert') {
         throw new ApiError(400, 'PGRST124', 'Query result exceeds max-affected preference constraint', `The query affects ${n} rows`)
@@ -466,11 +578,7 @@ export function createRest(ctx: GatewayContext): GatewayModule {
         `select count(_t)::int as n, ${bodyExpr(media)} as body, ` +
         (kind === 'insert' ? `(select count(*) from pgrst_source where pgrst_inserted)::int` : '0') + ` as inserted ` +
         `from (select ${sel.cols.join(', ')} from pgrst_source ${root.alias} ${sel.laterals.join(' ')}) _t`
-      const row = await transaction(false, setup, async (tx) => {
-        const [r] = await tx.unsafe(text, params.values)
-        check(Number(r.n))
-        return r
-      })
+      const [[row]] = await exec(false, setup, [{ text, params: params.values }], mayFail ? { check: ([[r]]) => check(Number(r!.n)) } : {})
       n = Number(row.n)
       inserted = Number(row.inserted)
       if (headersOnly) {
@@ -480,12 +588,8 @@ export function createRest(ctx: GatewayContext): GatewayModule {
       else if (media.kind === 'csv') bodyOut = toCsv(row.body, sel.names)
       else bodyOut = row.body
     } else {
-      n = await transaction(false, setup, async (tx) => {
-        let total = 0
-        for (const s of stmts) total += (await tx.unsafe(s(''), params.values)).count
-        check(total)
-        return total
-      })
+      const sum = (rs: Row[][]) => rs.reduce((a, r) => a + (r as unknown as { count: number }).count, 0)
+      n = sum(await exec(false, setup, stmts.map((s) => ({ text: s(''), params: params.values })), mayFail ? { check: (rs) => check(sum(rs)) } : {}))
     }
     const ctype = media.kind === 'object' ? 'application/vnd.pgrst.object+json; charset=utf-8' : media.kind === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8'
     if (bodyOut !== undefined) headers['content-type'] = ctype
@@ -645,11 +749,11 @@ export function createRest(ctx: GatewayContext): GatewayModule {
     const applied = preferenceApplied(prefer, method)
     if (applied) headers['preference-applied'] = applied
     if (fn.retKind === 'void') {
-      await transaction(readOnly, setup, (tx) => tx.unsafe(`select ${call}${argFrom ? ` from ${argFrom}` : ''}`, params.values))
+      await exec(readOnly, setup, [{ text: `select ${call}${argFrom ? ` from ${argFrom}` : ''}`, params: params.values }])
       return { status: 204, headers }
     }
     if (fn.retKind === 'scalar' && !fn.retset) {
-      const [row] = await transaction(readOnly, setup, (tx) => tx.unsafe(`select to_json(${call})::text as body${argFrom ? ` from ${argFrom}` : ''}`, params.values))
+      const [[row]] = await exec(readOnly, setup, [{ text: `select to_json(${call})::text as body${argFrom ? ` from ${argFrom}` : ''}`, params: params.values }])
       return { status: 200, body: method === 'HEAD' ? undefined : row.body ?? 'null', headers: { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-range': '0-0/*' } }
     }
     const from = argFrom ? `${argFrom} cross join lateral ` : ''
@@ -657,7 +761,7 @@ export function createRest(ctx: GatewayContext): GatewayModule {
       const limit = Math.min(q.limits.find((l) => l.path.length === 0)?.n ?? MAX_ROWS, MAX_ROWS)
       const offset = q.offsets.find((l) => l.path.length === 0)?.n ?? 0
       const text = `select null::text as total, count(_t)::int as n, coalesce(json_agg(_t.v), '[]')::text as body from (select _r.v from ${from}${call} as _r(v)${limitSql(limit, offset)}) _t`
-      const [row] = await transaction(readOnly, setup, (tx) => tx.unsafe(text, params.values))
+      const [[row]] = await exec(readOnly, setup, [{ text, params: params.values }])
       const reply = finishRead(row as never, media, [], offset, false, method, prefer)
       if (method === 'HEAD') reply.body = undefined
       return reply
@@ -708,8 +812,11 @@ export function createRest(ctx: GatewayContext): GatewayModule {
         reply = { status: err.status, body: JSON.stringify(b), headers: { 'content-type': 'application/json; charset=utf-8', ...err.headers } }
       }
       if (req.method === 'HEAD') reply.body = undefined
+      const body = reply.body ?? ''
+      // An explicit length: headers and body leave in one write, without chunked encoding.
+      if (req.method !== 'HEAD') reply.headers['content-length'] = String(Buffer.byteLength(body))
       res.writeHead(reply.status, reply.headers)
-      res.end(reply.body ?? '')
+      res.end(body)
     },
     close: () => store.close(),
   }
