@@ -74,14 +74,14 @@ async function sniff(file: File, unnamed: string): Promise<Sniffed> {
 async function validate(file: File, s: Sniffed, mapping: Mapping) {
   const c = mapping && Object.values(mapping).includes('postal_code') ? await loadCommunes() : undefined
   const p = createPipeline(s, mapping, c)
-  const preview: BatchRow[] = []
+  const preview: BatchRow[] = [] // the first 2,000 valid rows: the table shows 20, the policy preview matches them all
   const rejects: BatchRow[] = []
   const warnings: { n: number; warnings: unknown[] }[] = []
   let done = 0
   for await (const recs of records(file, s)) {
     const { rows, issues } = p.process(recs)
     for (const r of rows) {
-      if (r.error_reason) { if (rejects.length < 200) rejects.push(r) } else if (preview.length < 20) preview.push(r)
+      if (r.error_reason) { if (rejects.length < 200) rejects.push(r) } else if (preview.length < 2000) preview.push(r)
     }
     for (const i of issues) if (warnings.length < 200) warnings.push(i)
     done += recs.length

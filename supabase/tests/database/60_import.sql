@@ -4,7 +4,7 @@
 begin;
 \ir _helpers.psql
 select tests.seed_two_tenants();
-select plan(52);
+select plan(54);
 
 -- A contact of A that must keep its flags through every import.
 insert into contacts (id, tenant_id, kind, first_name, last_name, email, do_not_contact, email_consent, job_title) values
@@ -152,6 +152,13 @@ select is((select count(*) from activities where contact_id = 'c0000000-0000-400
   'the merged contact''s activities move to the kept one');
 select is((select do_not_contact::text || '/' || email_consent from contacts where id = 'c0000000-0000-4000-8000-0000000000a2'), 'true/opt_out',
   'the kept contact inherits do-not-contact and the opt-out');
+
+-- The policy preview: which rows match which contact, with its current values.
+select is((select contact_id::text || '/' || matched_on || '/' || (current ->> 'first_name') from import_match_preview(tests.tenant('a'), $j$[
+  {"n": 1, "email": "ANNE.AUBERT@example.fr"}, {"n": 2, "phone": "+33 6 12 34 56 02"}, {"n": 3, "email": "nobody@example.fr"}]$j$) where n = 1),
+  'c0000000-0000-4000-8000-0000000000a1/email/Anne', 'the preview matches a row on the normalised e-mail');
+select is((select count(*) from import_match_preview(tests.tenant('a'), '[{"n": 1, "email": "anne.aubert@example.fr"}, {"n": 3, "email": "nobody@example.fr"}]')),
+  1::bigint, 'rows without a match are not listed');
 
 -- Bulk actions and export.
 select is(contacts_bulk_action(tests.tenant('a'), array['c0000000-0000-4000-8000-0000000000a1', 'c0000000-0000-4000-8000-0000000000a2']::uuid[], 'tag', 'salon 2026'),
