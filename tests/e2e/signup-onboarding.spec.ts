@@ -88,15 +88,33 @@ test('sign-up → confirmation e-mail → onboarding steps 1 to GO → dashboard
   await auditPage(page, 'onboarding-3-questionnaire')
   await page.getByRole('button', { name: 'Enregistrer et continuer' }).click()
 
-  // Steps 4 and 5 are skipped honestly; GO.
+  // Step 4 is skipped honestly.
   await expect(page.getByRole('heading', { name: 'Vos premiers contacts', exact: true })).toBeVisible()
   await auditPage(page, 'onboarding-4-contacts')
   await page.getByRole('button', { name: 'Passer cette étape' }).click()
+
+  // Step 5 — first message: three AI variants from the questionnaire (streamed), edit, a test to oneself, GO.
   await expect(page.getByRole('heading', { name: 'Votre premier message', exact: true })).toBeVisible()
-  await page.getByRole('button', { name: 'Passer cette étape' }).click()
-  await expect(page.getByRole('heading', { name: "C'est parti !" })).toBeVisible()
-  await auditPage(page, 'onboarding-6-go')
-  await page.getByTestId('onboarding-go').click()
+  await auditPage(page, 'onboarding-5-message')
+  const composer = page.getByTestId('ai-composer')
+  await composer.getByRole('button', { name: 'Rédiger 3 variantes' }).click()
+  await expect(composer.getByTestId('ai-variant-2')).toBeVisible({ timeout: 30_000 })
+  expect(Number(await composer.getAttribute('data-stream-updates'))).toBeGreaterThan(3)
+  await composer.getByTestId('ai-facts').locator('summary').click()
+  await expect(composer.getByTestId('ai-facts')).toContainText('estimation offerte')
+  await composer.getByTestId('ai-variant-2').click()
+  await composer.getByRole('textbox', { name: 'Objet' }).fill('Votre appartement dans le 11e')
+  await composer.getByRole('textbox', { name: 'Message' }).click()
+  await page.keyboard.press('Control+End')
+  await page.keyboard.type(' Lucie, Agence du 11e.')
+  await auditPage(page, 'onboarding-5-message-variantes')
+  await composer.getByTestId('ai-send-test').click()
+  await expect(page.getByText(`Test envoyé à ${email}.`)).toBeVisible()
+  const test5 = await latestMail(email, (m) => m.subject === '[Test] Votre appartement dans le 11e')
+  expect(test5.text).toContain('Lucie, Agence du 11e.')
+  expect(test5.text).toContain('Se désinscrire : ')
+  expect(test5.html).toContain('Se désinscrire</a>')
+  await page.getByTestId('first-message-go').click()
 
   await expect(page).toHaveURL(/\/$/)
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(/(Bonjour|Bonsoir) Lucie/)

@@ -1,5 +1,6 @@
 import { expect, type Page, test } from '@playwright/test'
 import { createClient } from '@supabase/supabase-js'
+import WebSocket from 'ws'
 import { admin, auditPage, env, open, signIn, uniqueEmail, watchConsole } from './helpers'
 
 const PASSWORD = 'Agence2026Modeles!'
@@ -10,7 +11,7 @@ async function freshAgency(prefix: string, locale: 'fr' | 'en') {
   const a = admin()
   const { error } = await a.auth.admin.createUser({ email, password: PASSWORD, email_confirm: true, user_metadata: { full_name: 'Paul Lefèvre', locale } })
   if (error) throw error
-  const c = createClient(env('SUPABASE_URL'), env('SUPABASE_ANON_KEY'), { auth: { persistSession: false, autoRefreshToken: false } })
+  const c = createClient(env('SUPABASE_URL'), env('SUPABASE_ANON_KEY'), { auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: WebSocket as never } })
   const s = await c.auth.signInWithPassword({ email, password: PASSWORD })
   if (s.error) throw s.error
   const slug = `modeles-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`

@@ -210,7 +210,8 @@ export function fallbackVariants(ctx: GenerationContext): Variant[] {
 
   const body = (k: 0 | 1 | 2) => {
     const main = templateBody ?? `${ph.hello(name)}\n\n${ph.intro(sub)}`
-    const extra = k === 1 && market ? `\n\n${market}` : ''
+    // Market facts are written by the agency in French: quoted only in a French message.
+    const extra = k === 1 && market && ctx.language === 'fr' ? `\n\n${market}` : ''
     const closing = ctx.channel === 'email' ? `\n\n${ph.regards}\n${signature}` : `\n${signature}`
     return `${main}${extra}\n\n${ph.ctas[k]}${closing}`.trim()
   }
