@@ -333,7 +333,7 @@ export function abReading(arms: AbArm[], minSample: number, alpha = 0.05): AbRea
   const [a, b] = ranked as [typeof ranked[0], typeof ranked[0]]
   const pooled = (a.successes + b.successes) / (a.sent + b.sent)
   const se = Math.sqrt(pooled * (1 - pooled) * (1 / a.sent + 1 / b.sent))
-  const pValue = se === 0 ? (a.rate === b.rate ? 1 : 0) : 2 * (1 - normalCdf(Math.abs(a.rate! - b.rate!) / se))
+  const pValue = a.rate === b.rate ? 1 : se === 0 ? 0 : 2 * (1 - normalCdf(Math.abs(a.rate! - b.rate!) / se))
   const leader = a.rate === b.rate ? null : a.key
   return { arms: withRate, leader, pValue, significant: sampleReached && leader !== null && pValue < alpha, sampleReached }
 }
