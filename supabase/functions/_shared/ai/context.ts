@@ -124,6 +124,18 @@ export function prospectDisplayName(p: Prospect): string | undefined {
   return person || clean(p.companyName)
 }
 
+// The onboarding questionnaire stores choices as codes (app/utils/onboarding.ts TONES, OBJECTIVES);
+// facts and prompts say them in words.
+const TONE_FR: Record<string, string> = { professional: 'professionnel', warm: 'chaleureux', premium: 'haut de gamme', direct: 'direct' }
+const OBJECTIVE_FR: Record<string, string> = {
+  appointment: 'obtenir un rendez-vous', callback: 'obtenir un rappel téléphonique', valuation: 'proposer une visite d’estimation',
+  landing: 'faire visiter la page de présentation de l’agence',
+}
+const PROPERTY_TYPE_FR: Record<string, string> = {
+  apartment: 'appartements', house: 'maisons', land: 'terrains', office: 'bureaux', retail: 'commerces', warehouse: 'entrepôts',
+  building: 'immeubles', parking: 'parkings', commercial: 'locaux commerciaux',
+}
+
 /** The facts a prompt may use, in a stable order. */
 export function buildFacts(ctx: GenerationContext): Fact[] {
   const facts: Fact[] = []
@@ -137,7 +149,7 @@ export function buildFacts(ctx: GenerationContext): Fact[] {
   add('agency.agent', 'Conseiller qui signe', a.agentName, 'agency')
   add('agency.phone', 'Téléphone de l’agence', a.phone, 'agency')
   if (a.specialisations?.length) add('agency.specialisations', 'Spécialités de l’agence', a.specialisations.map((s) => SPECIALISATION_FR[s] ?? s).join(', '), 'agency')
-  if (a.propertyTypes?.length) add('agency.property_types', 'Types de biens', a.propertyTypes.join(', '), 'agency')
+  if (a.propertyTypes?.length) add('agency.property_types', 'Types de biens', a.propertyTypes.map((t) => PROPERTY_TYPE_FR[t] ?? t).join(', '), 'agency')
   if (a.zones?.length) add('agency.zones', 'Secteurs couverts', a.zones.join(', '), 'agency')
   const q = a.questionnaire ?? {}
   add('questionnaire.offer', 'Offre de l’agence', q.offer, 'questionnaire')
@@ -145,7 +157,7 @@ export function buildFacts(ctx: GenerationContext): Fact[] {
   ;(q.objections ?? []).forEach((o, i) =>
     add(`questionnaire.objection.${i + 1}`, 'Objection fréquente et réponse', `${o.objection} → ${o.answer}`, 'questionnaire')
   )
-  add('questionnaire.tone', 'Ton souhaité', q.tone, 'questionnaire')
+  add('questionnaire.tone', 'Ton souhaité', q.tone ? TONE_FR[q.tone] ?? q.tone : undefined, 'questionnaire')
 
   const p = ctx.prospect
   add('prospect.first_name', 'Prénom du prospect', p.firstName, 'prospect')
@@ -161,7 +173,8 @@ export function buildFacts(ctx: GenerationContext): Fact[] {
     add(`history.${i + 1}`, 'Historique avec l’agence', `${h.date.slice(0, 10)} — ${h.kind} : ${h.summary}`, 'history')
   )
   ;(ctx.marketFacts ?? []).slice(0, 8).forEach((m, i) => add(`market.${i + 1}`, 'Fait de marché local', m, 'market'))
-  add('request.objective', 'Objectif du message', ctx.objective ?? q.objective, 'request')
+  const objective = ctx.objective ?? q.objective
+  add('request.objective', 'Objectif du message', objective ? OBJECTIVE_FR[objective] ?? objective : undefined, 'request')
   if (ctx.template) add('template.name', 'Modèle choisi', ctx.template.name, 'template')
   return facts
 }
