@@ -8,7 +8,7 @@
 --   set_sequence_state       launch (enrols the audience) / pause / resume / archive
 --   preview_sequence_step    a step rendered for each contact of the audience; a placeholder
 --                            without a value flags the contact as held, as the tick would
---   set_ab_winner            a user overrides (or clears) the A/B decision of a step
+-- (the A/B override, public.set_ab_winner, is the engine's: 20261207040200_ab_winner.sql)
 -- and the re-evaluated audience: a contact added later to the base of a running
 -- sequence that re-evaluates its audience is enrolled at once.
 --
@@ -54,7 +54,8 @@ as $$
       select count(*) filter (where ms.status in ('sent', 'delivered') or ms.sent_at is not null) as sent,
              count(*) filter (where ms.status = 'delivered' or exists (select 1 from public.message_events me where me.tenant_id = ms.tenant_id and me.send_id = ms.id and me.type = 'delivered')) as delivered,
              count(*) filter (where exists (select 1 from public.message_events me where me.tenant_id = ms.tenant_id and me.send_id = ms.id and me.type in ('opened', 'clicked'))) as opened,
-             count(*) filter (where exists (select 1 from public.message_events me where me.tenant_id = ms.tenant_id and me.send_id = ms.id and me.type = 'clicked')) as clicked,
+             count(*) filter (where exists (select 1 from public.message_events me where me.tenant_id = ms.tenant_id and me.send_id = ms.id and me.type = 'clicked'
+                                                          and not coalesce((me.payload ->> 'bot')::boolean, false))) as clicked,
              count(*) filter (where exists (select 1 from public.message_events me where me.tenant_id = ms.tenant_id and me.send_id = ms.id and me.type = 'bounced')) as bounced,
              count(*) filter (where exists (select 1 from public.message_events me where me.tenant_id = ms.tenant_id and me.send_id = ms.id and me.type = 'complained')) as complained,
              count(*) filter (where exists (select 1 from public.message_events me where me.tenant_id = ms.tenant_id and me.send_id = ms.id and me.type = 'unsubscribed')) as unsubscribed
@@ -83,7 +84,9 @@ as $$
     select ms.* from public.message_sends ms
      where ms.sequence_id = p_sequence_id and ms.step_id is not null and ms.enrolment_id is not null
   ), ev as (
+    -- a click flagged as a bot's (security scanners, privacy proxies) is not a person's click
     select me.send_id, me.type from public.message_events me join sends s on s.tenant_id = me.tenant_id and s.id = me.send_id
+     where not (me.type = 'clicked' and coalesce((me.payload ->> 'bot')::boolean, false))
     union
     select (select s2.id from sends s2 where s2.tenant_id = me.tenant_id and s2.contact_id = me.contact_id and s2.queued_at <= me.occurred_at
              order by s2.queued_at desc limit 1), me.type
@@ -408,40 +411,6 @@ begin
 end;
 $$;
 
--- ---------------------------------------------------------------- A/B override
-
--- Forces the winner of an A/B step (or, with null, returns to an even split).
--- The decision keeps its numbers: winner_stats gets {source: 'manual', by, at,
--- previous_winner, previous_stats}.
-create or replace function public.set_ab_winner(p_step_id uuid, p_variant text)
-returns public.sequence_steps
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
-declare
-  st public.sequence_steps;
-begin
-  select * into st from public.sequence_steps where id = p_step_id for update;
-  if not found then
-    raise exception using errcode = 'P0002', message = 'step_not_found';
-  end if;
-  perform private.require_role(st.tenant_id, 'agent');
-  if p_variant is not null and not exists (select 1 from jsonb_array_elements(st.variants) x where x ->> 'key' = p_variant) then
-    raise exception using errcode = '22023', message = 'unknown_variant', detail = jsonb_build_object('field', 'variant')::text;
-  end if;
-  update public.sequence_steps
-     set winner_variant = p_variant,
-         winner_decided_at = case when p_variant is null then null else now() end,
-         winner_stats = jsonb_build_object('source', 'manual', 'by', (select auth.uid()), 'at', now(),
-                                           'previous_winner', st.winner_variant, 'previous_stats', st.winner_stats)
-   where id = st.id
-  returning * into st;
-  return st;
-end;
-$$;
-
 -- ---------------------------------------------------------------- Realtime
 -- The builder's live stats follow the ledger (already published), its events and the enrolments.
 do $$
@@ -461,13 +430,13 @@ revoke all on function
   public.sequence_overview(uuid), public.sequence_step_stats(uuid), public.sequence_enrolment_summary(uuid),
   public.sequence_contacts(uuid, public.enrolment_status, text, integer, timestamptz, uuid),
   public.save_sequence_steps(uuid, jsonb), public.set_sequence_state(uuid, text),
-  public.preview_sequence_step(uuid, text, uuid, integer), public.set_ab_winner(uuid, text)
+  public.preview_sequence_step(uuid, text, uuid, integer)
 from public, anon;
 grant execute on function
   public.sequence_overview(uuid), public.sequence_step_stats(uuid), public.sequence_enrolment_summary(uuid),
   public.sequence_contacts(uuid, public.enrolment_status, text, integer, timestamptz, uuid),
   public.save_sequence_steps(uuid, jsonb), public.set_sequence_state(uuid, text),
-  public.preview_sequence_step(uuid, text, uuid, integer), public.set_ab_winner(uuid, text)
+  public.preview_sequence_step(uuid, text, uuid, integer)
 to authenticated, service_role;
 revoke all on function private.enrol_sequence_audience(public.sequences, timestamptz), private.prospect_base_members_enrol()
 from public, anon, authenticated;
