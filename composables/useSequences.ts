@@ -195,6 +195,20 @@ export function useSequences() {
     return [...new Set((data ?? []).flatMap((r: { custom_fields: Record<string, unknown> }) => Object.keys(r.custom_fields ?? {})))]
   }
 
+  /**
+   * E-mails a rendered step to the signed-in user (the `send-test` function:
+   * the agency's sender, footer and unsubscribe link; nothing in the ledger).
+   */
+  async function sendTestToSelf(subject: string, text: string): Promise<string> {
+    const { data, error } = await supabase.functions.invoke('send-test', { body: { tenant_id: tenantId(), subject, text } })
+    if (error) {
+      const ctx = (error as { context?: Response }).context
+      const body = ctx && typeof ctx.json === 'function' ? await ctx.json().catch(() => null) : null
+      throw Object.assign(new Error(body?.error?.message ?? error.message), { code: body?.error?.details?.code ?? body?.error?.code ?? 'send_test_failed', details: JSON.stringify(body?.error?.details ?? {}) })
+    }
+    return String((data as { to?: string })?.to ?? '')
+  }
+
   /** The agency's message templates for a channel (library managed on /modeles). */
   async function templates(channel: string): Promise<{ id: string; name: string; subject: string | null; body: string }[]> {
     const { data, error } = await supabase.from('message_templates').select('id, name, subject, body')
@@ -229,5 +243,5 @@ export function useSequences() {
     return () => void supabase.removeChannel(channel)
   }
 
-  return { list, usage, bases, create, get, update, saveSteps, setState, stats, summary, contacts, setEnrolmentState, preview, setWinner, sendingSettings, setFrequencyCap, customFieldNames, templates, subscribe, subscribeTenant }
+  return { list, usage, bases, create, get, update, saveSteps, setState, stats, summary, contacts, setEnrolmentState, preview, setWinner, sendingSettings, setFrequencyCap, customFieldNames, templates, sendTestToSelf, subscribe, subscribeTenant }
 }
