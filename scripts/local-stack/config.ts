@@ -170,5 +170,7 @@ export function stackEnv(cfg: StackConfig): Record<string, string> {
     STRIPE_SECRET_KEY: 'sk_test_sandbox',
     STRIPE_WEBHOOK_SECRET: 'whsec_sandbox',
     COMPANIES_API_URL: `${cfg.sandboxUrl}/recherche-entreprises`,
+    ENRICHMENT_SEARCH_URL: `${cfg.sandboxUrl}/enrichment`,
+    ENRICHMENT_SEARCH_KEY: 'sandbox-search-key',
   }
 }

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { z } from 'zod'
 import type { StackConfig } from '../config.ts'
 
-export type Provider = 'openai' | 'brevo' | 'twilio' | 'stripe' | 'companies'
+export type Provider = 'openai' | 'brevo' | 'twilio' | 'stripe' | 'companies' | 'enrichment'
 
 export interface TrafficEntry {
   id: string

@@ -22,6 +22,7 @@ import type { StackConfig } from '../config.ts'
 import type { Service } from '../stack.ts'
 import { BREVO_EVENTS, createBrevo } from './brevo.ts'
 import { createCompanies } from './companies.ts'
+import { createEnrichment } from './enrichment.ts'
 import { HttpError, parseJson, readBody, SandboxConfigSchema, SandboxContext, sendHtml, sendJson, type Provider, type SandboxRequest } from './context.ts'
 import { createOpenAI } from './openai.ts'
 import { sandboxPage } from './page.ts'
@@ -58,6 +59,7 @@ export function createSandbox(cfg: StackConfig, env: Record<string, string>) {
   const twilio = createTwilio(ctx)
   const stripe = createStripe(ctx)
   const companies = createCompanies(ctx)
+  const enrichment = createEnrichment(ctx, companies.data)
 
   const prefixes: [string, Provider, (r: SandboxRequest) => Promise<void>][] = [
     ['/openai/v1', 'openai', openai],
@@ -66,6 +68,7 @@ export function createSandbox(cfg: StackConfig, env: Record<string, string>) {
     ['/stripe', 'stripe', stripe.handle],
     ['/v1', 'stripe', (r) => stripe.handle({ ...r, path: `/v1${r.path === '/' ? '' : r.path}` })],
     ['/recherche-entreprises', 'companies', companies.handle],
+    ['/enrichment', 'enrichment', enrichment.handle],
   ]
 
   async function control(r: SandboxRequest): Promise<void> {
