@@ -27,9 +27,10 @@ const userBody = z.object({ tenant_id: z.uuid(), kind: z.enum(['weekly', 'monthl
 const FROM = { email: 'rapports@immo-ai.fr', name: 'immo-ai' }
 
 async function buildInput(tx: Tx, tenantId: string, kind: 'weekly' | 'monthly', from: string, to: string): Promise<ReportInput> {
+  // The RPC checks membership first (42501 → 403), before anything about the tenant is read.
+  const [r] = await tx`select public.analytics_report(${tenantId}::uuid, ${from}::date, ${to}::date) as data`
   const [t] = await tx`select coalesce(display_name, legal_name) as name from public.tenants where id = ${tenantId}`
   if (!t) throw new HttpError('not_found', 'Unknown tenant')
-  const [r] = await tx`select public.analytics_report(${tenantId}::uuid, ${from}::date, ${to}::date) as data`
   let roi = null
   if (kind === 'monthly') {
     const [admin] = await tx`select private.has_role_on_tenant(${tenantId}::uuid, 'admin') as ok`
@@ -45,8 +46,7 @@ async function sendScheduled(kind: 'weekly' | 'monthly', now: Date, onlyTenant?:
   const { from, to } = reportPeriod(kind, now)
   const tenants = await withService('reports: list every tenant with its owners and admins to e-mail the scheduled report', (tx) => tx`
     select t.id, (select m.user_id from public.tenant_members m where m.tenant_id = t.id and m.role = 'owner' limit 1) as owner_id,
-           array(select u.email from public.tenant_members m join auth.users u on u.id = m.user_id
-                  where m.tenant_id = t.id and m.role in ('owner', 'admin') and u.email is not null order by u.email) as recipients
+           private.report_recipients(t.id) as recipients
       from public.tenants t
      where (${onlyTenant ?? null}::uuid is null or t.id = ${onlyTenant ?? null}::uuid)
        and not exists (select 1 from private.report_deliveries d where d.tenant_id = t.id and d.kind = ${kind} and d.period_from = ${from}::date)
@@ -62,7 +62,7 @@ async function sendScheduled(kind: 'weekly' | 'monthly', now: Date, onlyTenant?:
       // Claim first (unique per tenant, kind and period), then send: a parallel run skips.
       const claimed = await withService('reports: record the delivery once per tenant and period', (tx) => tx`
         insert into private.report_deliveries (tenant_id, kind, period_from, period_to, recipients)
-        values (${t.id}, ${kind}, ${from}::date, ${to}::date, ${recipients}) on conflict do nothing returning id`)
+        values (${t.id}, ${kind}, ${from}::date, ${to}::date, string_to_array(${recipients.join(',')}, ',')) on conflict do nothing returning id`)
       if (!claimed.length) continue
       const res = await providers().email().send({
         from: FROM, to: recipients.map((email) => ({ email })), subject: reportTitle(input), html,
@@ -100,7 +100,15 @@ export async function handler(req: Request): Promise<Response> {
     const pdf = await renderReportPdf(input)
     return new Response(new Blob([pdf as Uint8Array<ArrayBuffer>], { type: 'application/pdf' }), { headers: { ...cors, 'Content-Type': 'application/pdf', 'Content-Disposition': `attachment; filename="rapport-${body.from}-${body.to}.pdf"` } })
   } catch (e) {
-    return errorResponse(e, { logger: log, cors })
+    return errorResponse(dbError(e), { logger: log, cors })
   }
+}
+
+/** The database's refusals in the API's words: not a member (42501) → 403, a bad period (22023) → 422. */
+function dbError(e: unknown): unknown {
+  const code = (e as { code?: string } | null)?.code
+  if (code === '42501') return new HttpError('forbidden', 'Not a member of this agency with the required role')
+  if (code === '22023') return new HttpError('validation_failed', (e as Error).message)
+  return e
 }
 
