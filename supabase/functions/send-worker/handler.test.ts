@@ -13,13 +13,23 @@ import { composeEmail, composeSms, drainAll, setProviders } from './handler.ts'
 
 const opts = { sanitizeResources: false, sanitizeOps: false }
 
-Deno.test('composeEmail carries text, HTML, the legal footer and RFC 8058 headers; composeSms adds STOP', () => {
-  const c = composeEmail('Bonjour <Paul>', 'Agence Étoile SARL — RCS Paris', 'https://x.test/unsubscribe?t=abc')
+Deno.test('composeEmail carries text, HTML, the legal footer and RFC 8058 headers; composeSms adds STOP', async () => {
+  const c = await composeEmail('Bonjour <Paul>', 'Agence Étoile SARL — RCS Paris', 'https://x.test/unsubscribe?t=abc')
   assert.match(c.text, /Agence Étoile SARL/)
   assert.match(c.html, /Bonjour &lt;Paul&gt;/)
   assert.equal(c.headers['List-Unsubscribe'], '<https://x.test/unsubscribe?t=abc>')
   assert.equal(c.headers['List-Unsubscribe-Post'], 'List-Unsubscribe=One-Click')
   assert.match(composeSms('Bonjour'), /STOP/)
+})
+
+Deno.test('composeEmail: links become signed click links, an open pixel is added, the text part keeps the plain URL', async () => {
+  const { verifyLink } = await import('../_shared/sending/tokens.ts')
+  const c = await composeEmail('Voir https://agence.example.fr/bien?id=4&x=1. Merci', 'Footer', 'https://f.test/unsubscribe?t=u',
+    { sendId: '6f1c7a56-3a0e-4a5e-9a7e-1b2c3d4e5f60', base: 'https://f.test', secret: 'a-secret-of-16-chars' })
+  assert.match(c.text, /https:\/\/agence\.example\.fr\/bien\?id=4&x=1\. Merci/)
+  const href = /href="https:\/\/f\.test\/track\/c\/([^"]+)"/.exec(c.html)![1]
+  assert.deepEqual(await verifyLink(href, 'a-secret-of-16-chars'), { s: '6f1c7a56-3a0e-4a5e-9a7e-1b2c3d4e5f60', p: 'c', url: 'https://agence.example.fr/bien?id=4&x=1' })
+  assert.match(c.html, /<img src="https:\/\/f\.test\/track\/o\/[^"]+\.gif" width="1" height="1"/)
 })
 
 Deno.test({ name: 'send-worker: each queued send reaches the provider once; replays and a crash after the call do not double it', ...opts, fn: async () => {
@@ -58,7 +68,7 @@ Deno.test({ name: 'send-worker: each queued send reaches the provider once; repl
 
     // The tenant's plan has no time limit on the gate but the window: run the drain whatever the clock says.
     await sql`update public.tenant_sending_settings set email_days = '{1,2,3,4,5,6,7}', email_start = '00:00', email_end = '23:59' where tenant_id = ${t.id}`
-    const r = await drainAll({ queues: ['email'], batch: 10, budgetMs: 5000, sql })
+    const r = await drainAll({ queues: ['email'], batch: 10, budgetMs: 5000, sql, concurrency: 1 })
     assert.equal(r.read, 6)
     const perSend = new Map<string, number>()
     for (const m of sentEmails) perSend.set(m.sendId, (perSend.get(m.sendId) ?? 0) + 1)

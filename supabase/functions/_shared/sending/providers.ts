@@ -1,30 +1,19 @@
 /**
- * Sending providers behind one interface, over the official SDKs:
- * @getbrevo/brevo for e-mail (TransactionalEmailsApi, base URL from
- * BREVO_BASE_URL so the local sandbox answers) and twilio for SMS and WhatsApp
- * (a request client that rewrites api.twilio.com to TWILIO_API_BASE_URL).
+ * The sending engine's view of the providers: the shared adapters
+ * (_shared/providers: @getbrevo/brevo and twilio SDKs, sandbox base URLs)
+ * for sending, plus `find()`, which asks the provider whether a message with
+ * our reference already left — the worker calls it before re-sending a row a
+ * crashed attempt left in `sending`.
  *
  * Every request carries the ledger's idempotency key: Brevo as the
- * `X-Mailin-Custom` header and a tag `send:<id>`, Twilio as the
- * `I-Twilio-Idempotency-Token` header; `find()` asks the provider whether a
- * message with that reference already left (Brevo: events filtered by tag),
- * which the worker uses before re-sending a row it finds in `sending`.
- * (_shared/providers/ is another engineer's; this wraps the SDKs directly until
- * it offers these hooks.)
+ * `X-Mailin-Custom` header (echoed in its webhooks) and a `send:<id>` tag
+ * (listed by its transactional log), Twilio in the status callback URL
+ * (`?send=<id>`, covered by X-Twilio-Signature).
  */
-import * as Brevo from '@getbrevo/brevo'
-import twilio from 'twilio'
-import { z } from 'zod'
-import { loadEnv } from '../config.ts'
-
-export const sendingEnvSchema = z.object({
-  BREVO_API_KEY: z.string().min(1),
-  BREVO_BASE_URL: z.url().optional(),
-  TWILIO_ACCOUNT_SID: z.string().min(1),
-  TWILIO_AUTH_TOKEN: z.string().min(1),
-  TWILIO_API_BASE_URL: z.url().optional(),
-  TWILIO_FROM: z.string().default('IMMOAI'),
-})
+import { TransactionalEmailsApi, TransactionalEmailsApiApiKeys } from '@getbrevo/brevo'
+import { parseEnv } from '../config.ts'
+import { brevoEnvSchema } from '../providers/config.ts'
+import { providers as registry, ProviderError, TwilioProvider } from '../providers/mod.ts'
 
 export interface OutgoingEmail {
   reference: string
@@ -44,110 +33,78 @@ export interface OutgoingSms {
   to: string
   body: string
   whatsapp: boolean
+  statusCallback?: string
 }
 export interface Sent {
   providerMessageId: string
 }
 
-export interface EmailProvider {
+export interface EmailSender {
   name: 'brevo'
   send(m: OutgoingEmail): Promise<Sent>
-  find(m: OutgoingEmail): Promise<Sent | null>
+  find(m: OutgoingEmail, since: Date): Promise<Sent | null>
 }
-export interface SmsProvider {
+export interface SmsSender {
   name: 'twilio'
   send(m: OutgoingSms): Promise<Sent>
   find(m: OutgoingSms, since: Date): Promise<Sent | null>
 }
 
-/** A provider error that a retry cannot fix (invalid address, rejected content). */
+/** A provider error that a retry cannot fix (invalid address, rejected content, bad credentials). */
 export class PermanentSendError extends Error {}
 
-function classify(status: number | undefined, message: string): Error {
-  return status !== undefined && status >= 400 && status < 500 && status !== 429 ? new PermanentSendError(message) : new Error(message)
+/** Retryable provider errors (unavailable, rate limited) stay ProviderErrors; the others become PermanentSendError. */
+function classify(e: unknown): Error {
+  if (e instanceof ProviderError) return e.retryable ? e : new PermanentSendError(e.message)
+  return e instanceof Error ? e : new Error(String(e))
 }
 
-export function brevoProvider(): EmailProvider {
-  const env = loadEnv(sendingEnvSchema)
-  const api = new Brevo.TransactionalEmailsApi(env.BREVO_BASE_URL)
-  api.setApiKey(Brevo.TransactionalEmailsApiApiKeys.apiKey, env.BREVO_API_KEY)
+export function brevoSender(): EmailSender {
+  const env = parseEnv(brevoEnvSchema, Deno.env.toObject())
+  const log = new TransactionalEmailsApi()
+  if (env.BREVO_BASE_URL) log.basePath = env.BREVO_BASE_URL.replace(/\/$/, '')
+  log.setApiKey(TransactionalEmailsApiApiKeys.apiKey, env.BREVO_API_KEY)
   return {
     name: 'brevo',
     async send(m) {
-      const mail = new Brevo.SendSmtpEmail()
-      mail.sender = m.from
-      mail.to = [{ email: m.to }]
-      if (m.replyTo) mail.replyTo = { email: m.replyTo }
-      mail.subject = m.subject
-      mail.textContent = m.text
-      mail.htmlContent = m.html
-      mail.headers = { ...m.headers, 'X-Mailin-Custom': m.reference, 'Idempotency-Key': m.reference }
-      mail.tags = [`send:${m.sendId}`]
       try {
-        const r = await api.sendTransacEmail(mail)
-        const id = r.body.messageId ?? r.body.messageIds?.[0]
-        if (!id) throw new Error('brevo returned no messageId')
-        return { providerMessageId: id }
+        return await registry().email().send({
+          from: m.from, to: [{ email: m.to }], replyTo: m.replyTo ? { email: m.replyTo } : undefined, subject: m.subject,
+          text: m.text, html: m.html, headers: { ...m.headers, 'X-Mailin-Custom': m.reference, 'Idempotency-Key': m.reference },
+          tags: [`send:${m.sendId}`],
+        })
       } catch (e) {
-        const err = e as { statusCode?: number; response?: { status?: number }; body?: unknown; message?: string }
-        throw classify(err.statusCode ?? err.response?.status, `brevo: ${err.message ?? JSON.stringify(err.body)}`)
+        throw classify(e)
       }
     },
-    async find(m) {
-      try {
-        const r = await api.getEmailEventReport(10, 0, undefined, undefined, 7, m.to, undefined, `send:${m.sendId}`)
-        const ev = (r.body.events ?? []).find((e) => e.messageId)
-        return ev ? { providerMessageId: ev.messageId } : null
-      } catch {
-        return null
-      }
+    async find(m, since) {
+      // The transactional log, by recipient, since the claim: a message tagged with this send left already.
+      const r = await log.getTransacEmailsList(m.to, undefined, undefined, since.toISOString().slice(0, 10), undefined, 'desc', 100)
+      const hit = (r.body.transactionalEmails ?? []).find((x) => (x.tags ?? []).includes(`send:${m.sendId}`))
+      return hit ? { providerMessageId: hit.messageId } : null
     },
   }
 }
 
-export function twilioProvider(): SmsProvider {
-  const env = loadEnv(sendingEnvSchema)
-  const base = env.TWILIO_API_BASE_URL
-  // The SDK's request client contract: request(opts) → { statusCode, body, headers }.
-  const httpClient = {
-    async request(opts: { method: string; uri: string; username?: string; password?: string; headers?: Record<string, string>; data?: Record<string, unknown>; params?: Record<string, unknown> }) {
-      const url = new URL(base ? opts.uri.replace(/^https:\/\/[a-z.]*twilio\.com/, base.replace(/\/$/, '')) : opts.uri)
-      for (const [k, v] of Object.entries(opts.params ?? {})) if (v !== undefined) url.searchParams.set(k, String(v))
-      const headers = new Headers(opts.headers ?? {})
-      headers.set('authorization', 'Basic ' + btoa(`${opts.username}:${opts.password}`))
-      let body: string | undefined
-      if (opts.data) {
-        const form = new URLSearchParams()
-        for (const [k, v] of Object.entries(opts.data)) if (v !== undefined) form.set(k, String(v))
-        body = form.toString()
-        headers.set('content-type', 'application/x-www-form-urlencoded')
-      }
-      const res = await fetch(url, { method: opts.method.toUpperCase(), headers, body })
-      return { statusCode: res.status, body: await res.text(), headers: Object.fromEntries(res.headers) }
-    },
-  }
-  // deno-lint-ignore no-explicit-any
-  const client = twilio(env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, { httpClient: httpClient as any })
+export function twilioSender(): SmsSender {
   const addr = (n: string, wa: boolean) => (wa ? `whatsapp:${n}` : n)
+  const sms = () => registry().sms()
   return {
     name: 'twilio',
     async send(m) {
       try {
-        const r = await client.messages.create({ to: addr(m.to, m.whatsapp), from: addr(m.from, m.whatsapp), body: m.body })
-        return { providerMessageId: r.sid }
+        const r = await sms().send({ to: m.to, from: m.from, body: m.body, channel: m.whatsapp ? 'whatsapp' : 'sms', statusCallback: m.statusCallback })
+        return { providerMessageId: r.providerMessageId }
       } catch (e) {
-        const err = e as { status?: number; message?: string }
-        throw classify(err.status, `twilio: ${err.message}`)
+        throw classify(e)
       }
     },
     async find(m, since) {
-      try {
-        const list = await client.messages.list({ to: addr(m.to, m.whatsapp), dateSentAfter: since, limit: 20 })
-        const hit = list.find((x) => x.body === m.body)
-        return hit ? { providerMessageId: hit.sid } : null
-      } catch {
-        return null
-      }
+      const p = sms()
+      if (!(p instanceof TwilioProvider)) return null
+      const list = await p.client.messages.list({ to: addr(m.to, m.whatsapp), dateSentAfter: since, limit: 50 })
+      const hit = list.find((x) => x.body === m.body)
+      return hit ? { providerMessageId: hit.sid } : null
     },
   }
 }
