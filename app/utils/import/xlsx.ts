@@ -3,8 +3,10 @@
  * rows of display text (dates and numbers as Excel shows them, formulas by their
  * cached result — a formula is never evaluated or imported as such).
  */
+import ExcelJS from 'exceljs'
+
+/** Only the import worker imports this module (its bundle must not code-split: Vite's worker format is IIFE). */
 export async function readXlsx(buffer: ArrayBuffer): Promise<string[][]> {
-  const ExcelJS = (await import('exceljs')).default
   const wb = new ExcelJS.Workbook()
   await wb.xlsx.load(buffer)
   const ws = wb.worksheets.find((w) => w.actualRowCount > 0)
