@@ -55,7 +55,7 @@ export const segmentsSchema = z.array(z.object({
   base_id: z.string().nullable(), name: z.string().nullable(), contacted: num, engaged: num, replied: num, qualified: num, won: num,
   engagement_rate: rate, reply_rate: rate, win_rate: rate,
 }))
-export type SegmentRow = z.infer<typeof segmentsSchema>[number]
+export type AnalyticsSegmentRow = z.infer<typeof segmentsSchema>[number]
 
 export const hotLeadsSchema = z.array(z.object({
   contact_id: z.string(), score: num, replies: num, clicks: num, opens: num, last_at: z.string(), deleted: z.boolean(),
@@ -122,7 +122,7 @@ export function parisToday(now: Date = new Date()): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now)
 }
 
-export function addDays(iso: string, days: number): string {
+export function addIsoDays(iso: string, days: number): string {
   const [y, m, d] = iso.split('-').map(Number)
   const dt = new Date(Date.UTC(y!, m! - 1, d! + days))
   return dt.toISOString().slice(0, 10)
@@ -136,23 +136,23 @@ export function daysBetween(from: string, to: string): number {
 export function presetPeriod(preset: Exclude<PeriodPreset, 'custom'>, today = parisToday()): Period {
   if (preset === 'month') return { from: `${today.slice(0, 8)}01`, to: today }
   const n = preset === '7d' ? 7 : preset === '30d' ? 30 : 90
-  return { from: addDays(today, -(n - 1)), to: today }
+  return { from: addIsoDays(today, -(n - 1)), to: today }
 }
 
 /** The previous period of the same length (what every RPC compares with). */
 export function previousPeriod(p: Period): Period {
   const n = daysBetween(p.from, p.to)
-  return { from: addDays(p.from, -n), to: addDays(p.from, -1) }
+  return { from: addIsoDays(p.from, -n), to: addIsoDays(p.from, -1) }
 }
 
 /** Relative change, null when there is nothing to compare with (never NaN or Infinity). */
-export function delta(current: number | null | undefined, previous: number | null | undefined): number | null {
+export function relativeChange(current: number | null | undefined, previous: number | null | undefined): number | null {
   if (current == null || previous == null || !Number.isFinite(current) || !Number.isFinite(previous) || previous === 0) return null
   return (current - previous) / previous
 }
 
 /** Share of one step in the one before, null when the previous step is empty. */
-export function conversion(n: number, of: number): number | null {
+export function stepConversion(n: number, of: number): number | null {
   return of > 0 ? n / of : null
 }
 

@@ -16,13 +16,13 @@ function csvCell(v: unknown, kind: ExportColumn['kind']): string {
   return /[;"\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
 
-export function toCsv(columns: ExportColumn[], rows: ExportRow[]): string {
+export function analyticsCsv(columns: ExportColumn[], rows: ExportRow[]): string {
   const head = columns.map((c) => csvCell(c.kind === 'rate' ? `${c.label} (%)` : c.label, 'text')).join(';')
   const body = rows.map((r) => columns.map((c) => csvCell(r[c.key], c.kind)).join(';'))
   return '\uFEFF' + [head, ...body].join('\r\n') + '\r\n'
 }
 
-export async function toXlsx(sheet: string, columns: ExportColumn[], rows: ExportRow[]): Promise<Blob> {
+export async function analyticsXlsx(sheet: string, columns: ExportColumn[], rows: ExportRow[]): Promise<Blob> {
   const { default: ExcelJS } = await import('exceljs')
   const wb = new ExcelJS.Workbook()
   const ws = wb.addWorksheet(sheet.slice(0, 31))
@@ -50,8 +50,8 @@ export function downloadBlob(blob: Blob, filename: string) {
 export function useAnalyticsExport() {
   async function exportTable(format: 'csv' | 'xlsx', name: string, columns: ExportColumn[], rows: ExportRow[]) {
     const base = name.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^a-zA-Z0-9-]+/g, '-').toLowerCase()
-    if (format === 'csv') downloadBlob(new Blob([toCsv(columns, rows)], { type: 'text/csv;charset=utf-8' }), `${base}.csv`)
-    else downloadBlob(await toXlsx(name, columns, rows), `${base}.xlsx`)
+    if (format === 'csv') downloadBlob(new Blob([analyticsCsv(columns, rows)], { type: 'text/csv;charset=utf-8' }), `${base}.csv`)
+    else downloadBlob(await analyticsXlsx(name, columns, rows), `${base}.xlsx`)
   }
   return { exportTable }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { addDays, conversion, dashboardSchema, daysBetween, delta, parisToday, presetPeriod, previousPeriod, roiSchema } from '~~/composables/useAnalytics'
-import { toCsv } from '~~/composables/useAnalyticsExport'
+import { addIsoDays, stepConversion, dashboardSchema, daysBetween, relativeChange, parisToday, presetPeriod, previousPeriod, roiSchema } from '~~/composables/useAnalytics'
+import { analyticsCsv } from '~~/composables/useAnalyticsExport'
 
 describe('analytics periods', () => {
   it('take today in Paris, whatever the browser zone', () => {
@@ -10,8 +10,8 @@ describe('analytics periods', () => {
   })
   it('count both ends and cross month, year and DST boundaries', () => {
     expect(daysBetween('2026-03-25', '2026-04-02')).toBe(9)
-    expect(addDays('2026-03-01', -1)).toBe('2026-02-28')
-    expect(addDays('2024-02-28', 1)).toBe('2024-02-29')
+    expect(addIsoDays('2026-03-01', -1)).toBe('2026-02-28')
+    expect(addIsoDays('2024-02-28', 1)).toBe('2024-02-29')
     expect(presetPeriod('7d', '2026-12-07')).toEqual({ from: '2026-12-01', to: '2026-12-07' })
     expect(presetPeriod('30d', '2026-03-29')).toEqual({ from: '2026-02-28', to: '2026-03-29' })
     expect(presetPeriod('month', '2026-12-07')).toEqual({ from: '2026-12-01', to: '2026-12-07' })
@@ -24,16 +24,16 @@ describe('analytics periods', () => {
 
 describe('deltas and conversions never give NaN or Infinity', () => {
   it('delta is null without a base', () => {
-    expect(delta(10, 0)).toBeNull()
-    expect(delta(null, 5)).toBeNull()
-    expect(delta(5, null)).toBeNull()
-    expect(delta(Number.NaN, 5)).toBeNull()
-    expect(delta(15, 10)).toBeCloseTo(0.5)
-    expect(delta(5, 10)).toBeCloseTo(-0.5)
+    expect(relativeChange(10, 0)).toBeNull()
+    expect(relativeChange(null, 5)).toBeNull()
+    expect(relativeChange(5, null)).toBeNull()
+    expect(relativeChange(Number.NaN, 5)).toBeNull()
+    expect(relativeChange(15, 10)).toBeCloseTo(0.5)
+    expect(relativeChange(5, 10)).toBeCloseTo(-0.5)
   })
   it('conversion is null from an empty step', () => {
-    expect(conversion(0, 0)).toBeNull()
-    expect(conversion(3, 12)).toBe(0.25)
+    expect(stepConversion(0, 0)).toBeNull()
+    expect(stepConversion(3, 12)).toBe(0.25)
   })
 })
 
@@ -60,7 +60,7 @@ describe('RPC payloads are validated', () => {
 
 describe('CSV export for French Excel', () => {
   it('has a BOM, semicolons, decimal commas, percentages and quoted text', () => {
-    const csv = toCsv(
+    const csv = analyticsCsv(
       [{ key: 'name', label: 'Base' }, { key: 'n', label: 'Contactés', kind: 'integer' }, { key: 'r', label: 'Réponse', kind: 'rate' }, { key: 'v', label: 'Montant', kind: 'money' }],
       [{ name: 'Farming "Levallois"; nord', n: 1234, r: 0.1234, v: 1500.5 }, { name: 'Sans valeur', n: 0, r: null, v: Number.NaN }],
     )
