@@ -16,22 +16,22 @@ export const baseSummarySchema = z.object({
 })
 export type BaseSummary = z.infer<typeof baseSummarySchema>
 
-export const areaSchema = z.object({
+export const generationAreaSchema = z.object({
   communes: z.array(z.string().regex(/^([0-9][0-9AB]|2[AB])[0-9]{3}$/)),
   postal_codes: z.array(z.string().regex(/^[0-9]{5}$/)),
   departements: z.array(z.string().regex(/^([0-9]{2}|2[AB]|97[0-9])$/)),
 })
-export type Area = z.infer<typeof areaSchema>
+export type GenerationArea = z.infer<typeof generationAreaSchema>
 
 export const generationRequestSchema = z.object({
   name: z.string().trim().min(1, 'name_required').max(200),
   naf: z.array(z.string().regex(/^[0-9]{2}\.[0-9]{2}[A-Z]$/)).min(1, 'naf_required').max(20, 'naf_too_many'),
-  area: areaSchema.refine((a) => a.communes.length + a.postal_codes.length + a.departements.length > 0, { message: 'area_required' }),
+  area: generationAreaSchema.refine((a) => a.communes.length + a.postal_codes.length + a.departements.length > 0, { message: 'area_required' }),
   order: z.enum(['proximity', 'score']),
 })
 export type GenerationRequest = z.infer<typeof generationRequestSchema>
 
-export const previewSchema = z.object({
+export const generationPreviewSchema = z.object({
   id: z.string(),
   status: z.enum(['queued', 'fetching', 'ready', 'confirmed', 'failed']),
   total: z.number().nullable(),
@@ -46,16 +46,16 @@ export const previewSchema = z.object({
     city: z.string().nullable(), phone: z.string(), email: z.string(), website: z.string(), fit_score: z.number(),
   })),
 })
-export type GenerationPreview = z.infer<typeof previewSchema>
+export type GenerationPreview = z.infer<typeof generationPreviewSchema>
 
-export const creditsSchema = z.object({
+export const generationCreditsSchema = z.object({
   monthly: z.number(), used: z.number(), remaining: z.number(), renews_on: z.string(), locked: z.number(),
   generations_per_hour: z.number(), monthly_export_rows: z.number(), monthly_enrichments: z.number(),
 })
-export type Credits = z.infer<typeof creditsSchema>
+export type GenerationCredits = z.infer<typeof generationCreditsSchema>
 
 /** "75008" → Paris 8e style postal codes and department numbers typed by the user, validated. */
-export function parseCodes(input: string): { postal_codes: string[]; departements: string[]; invalid: string[] } {
+export function parseAreaCodes(input: string): { postal_codes: string[]; departements: string[]; invalid: string[] } {
   const out = { postal_codes: [] as string[], departements: [] as string[], invalid: [] as string[] }
   for (const raw of input.split(/[\s,;]+/).map((s) => s.trim().toUpperCase()).filter(Boolean)) {
     if (/^[0-9]{5}$/.test(raw)) out.postal_codes.push(raw)
@@ -67,7 +67,7 @@ export function parseCodes(input: string): { postal_codes: string[]; departement
   return out
 }
 
-export type BulkAction = 'add_tag' | 'remove_tag' | 'assign_owner' | 'add_to_base' | 'remove_from_base'
+export type BaseBulkAction = 'add_tag' | 'remove_tag' | 'assign_owner' | 'add_to_base' | 'remove_from_base'
 
 /** Prospect bases of the current tenant: list, generation by sector + area, bulk actions. */
 export function useBases() {
@@ -88,10 +88,10 @@ export function useBases() {
     return (await list()).find((b) => b.id === id) ?? null
   }
 
-  async function credits(): Promise<Credits> {
+  async function credits(): Promise<GenerationCredits> {
     const { data, error } = await supabase.rpc('generation_credits', { p_tenant_id: tenant() })
     if (error) throw error
-    return creditsSchema.parse(data)
+    return generationCreditsSchema.parse(data)
   }
 
   /** Starts a generation, then asks the worker to process it now; returns its id. */
@@ -112,7 +112,7 @@ export function useBases() {
   async function preview(generationId: string): Promise<GenerationPreview> {
     const { data, error } = await supabase.rpc('base_generation_preview', { p_generation_id: generationId, p_sample: 10 })
     if (error) throw error
-    return previewSchema.parse(data)
+    return generationPreviewSchema.parse(data)
   }
 
   async function confirm(generationId: string, name: string): Promise<{ prospect_base_id: string; unlocked: number; locked: number }> {
@@ -134,7 +134,7 @@ export function useBases() {
     if (error) throw error
   }
 
-  async function bulk(action: BulkAction, contactIds: string[], value: string | null): Promise<number> {
+  async function bulk(action: BaseBulkAction, contactIds: string[], value: string | null): Promise<number> {
     const { data, error } = await supabase.rpc('bulk_contacts_action', { p_tenant_id: tenant(), p_contact_ids: contactIds, p_action: action, p_value: value })
     if (error) throw error
     return Number(data ?? 0)

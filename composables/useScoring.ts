@@ -37,7 +37,7 @@ export type ScoringSettings = z.infer<typeof scoringSettingsSchema>
 export const DEFAULT_SCORING: ScoringSettings = { weight_fit: 40, weight_engagement: 40, weight_timing: 20, hot_threshold: 70, warm_threshold: 40 }
 
 /** Groups the reasons of a breakdown by component, strongest first. */
-export function groupReasons(reasons: ScoreReason[]): Record<ScoreReason['component'], ScoreReason[]> {
+export function groupScoreReasons(reasons: ScoreReason[]): Record<ScoreReason['component'], ScoreReason[]> {
   const out: Record<ScoreReason['component'], ScoreReason[]> = { fit: [], engagement: [], timing: [] }
   for (const r of reasons) out[r.component].push(r)
   for (const k of Object.keys(out) as ScoreReason['component'][]) out[k].sort((a, b) => b.points - a.points)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { generationRequestSchema, parseCodes, previewSchema } from '~~/composables/useBases'
+import { generationRequestSchema, parseAreaCodes, generationPreviewSchema } from '~~/composables/useBases'
 import { NAF_CODES, nafLabel, searchNaf } from '~~/composables/useBasesNaf'
 import { basesErrorCode } from '~~/composables/useBasesErrors'
 
@@ -21,9 +21,9 @@ describe('NAF codes', () => {
 
 describe('area codes typed by the user', () => {
   it('separates postal codes and départements, deduplicates, and reports the rest', () => {
-    expect(parseCodes('75008, 75016;92 2A 75008')).toEqual({ postal_codes: ['75008', '75016'], departements: ['92', '2A'], invalid: [] })
-    expect(parseCodes('7500, Paris, 971').invalid).toEqual(['7500', 'PARIS'])
-    expect(parseCodes('').postal_codes).toEqual([])
+    expect(parseAreaCodes('75008, 75016;92 2A 75008')).toEqual({ postal_codes: ['75008', '75016'], departements: ['92', '2A'], invalid: [] })
+    expect(parseAreaCodes('7500, Paris, 971').invalid).toEqual(['7500', 'PARIS'])
+    expect(parseAreaCodes('').postal_codes).toEqual([])
   })
 })
 
@@ -40,7 +40,7 @@ describe('generation request', () => {
     expect(generationRequestSchema.safeParse({ ...ok, area: { ...ok.area, communes: ['Paris'] } }).success).toBe(false)
   })
   it('reads the preview the database returns', () => {
-    const p = previewSchema.parse({
+    const p = generationPreviewSchema.parse({
       id: 'g', status: 'ready', total: 3, excluded: 1, cache_hit: true, unlock_order: 'score', error: null,
       credits: { monthly: 100, used: 98, remaining: 2, renews_on: '2027-01-01' }, would_unlock: 2,
       sample: [{ rank: 1, name: 'AGENCE', naf: '68.31Z', address: '12 R••••', postal_code: '92200', city: 'Neuilly', phone: '••', email: '••', website: '••', fit_score: 80 }],

@@ -8,7 +8,7 @@ import UiIcon from '~~/components/ui/UiIcon.vue'
 import UiProgress from '~~/components/ui/UiProgress.vue'
 import UiSkeleton from '~~/components/ui/UiSkeleton.vue'
 import UiSpinner from '~~/components/ui/UiSpinner.vue'
-import { contactScoreSchema, DEFAULT_SCORING, groupReasons, scoringSettingsSchema, type ContactScore } from '~~/composables/useScoring'
+import { contactScoreSchema, DEFAULT_SCORING, groupScoreReasons, scoringSettingsSchema, type ContactScore } from '~~/composables/useScoring'
 
 const score: ContactScore = contactScoreSchema.parse({
   tenant_id: 't', contact_id: 'c1', score: 72, fit: 100, engagement: 65, timing: 45, label: 'hot', next_action: 'call_now',
@@ -31,7 +31,7 @@ describe('scoring settings', () => {
     expect(order.error?.issues.map((i) => i.message)).toContain('thresholds_order')
   })
   it('groups reasons by component, strongest first', () => {
-    const g = groupReasons(score.breakdown)
+    const g = groupScoreReasons(score.breakdown)
     expect(g.fit.map((r) => r.code)).toEqual(['zone_match', 'reachable'])
     expect(g.engagement).toHaveLength(1)
     expect(g.timing).toHaveLength(1)
