@@ -1,4 +1,5 @@
-import { z } from 'zod'
+import type { z } from 'zod'
+import type * as S from './useAnalyticsSchemas'
 
 /**
  * Analytics of the current tenant: every figure comes from the SQL RPCs
@@ -7,110 +8,22 @@ import { z } from 'zod'
  * RPC also returns the previous period of the same length.
  */
 
-const num = z.coerce.number()
-const rate = z.number().nullable()
-
-const engagementTotals = z.object({
-  from: z.string(), to: z.string(),
-  sent: num, delivered: num, opened: num, clicked: num, replied: num, unsubscribed: num, bounced: num, failed: num,
-  delivery_rate: rate, open_rate: rate, click_rate: rate, reply_rate: rate, unsubscribe_rate: rate, bounce_rate: rate,
-})
-export const engagementSchema = z.object({
-  current: engagementTotals,
-  previous: engagementTotals,
-  daily: z.array(z.object({ day: z.string(), sent: num, delivered: num, opened: num, clicked: num, replied: num })),
-  by_channel: z.array(z.object({ channel: z.string(), sent: num, segments: num, opened: num, clicked: num, replied: num, open_rate: rate, reply_rate: rate })),
-})
-export type Engagement = z.infer<typeof engagementSchema>
+export type Engagement = z.infer<typeof S.engagementSchema>
+export type Funnel = z.infer<typeof S.funnelSchema>
+export type Pipeline = z.infer<typeof S.pipelineSchema>
+export type TemplateRow = z.infer<typeof S.templatesSchema>[number]
+export type HeatCell = z.infer<typeof S.heatmapSchema>[number]
+export type AnalyticsSegmentRow = z.infer<typeof S.segmentsSchema>[number]
+export type HotLead = z.infer<typeof S.hotLeadsSchema>[number]
+export type Today = z.infer<typeof S.todaySchema>
+export type DashboardData = z.infer<typeof S.dashboardSchema>
+export type ReportData = z.infer<typeof S.reportSchema>
+export type Roi = z.infer<typeof S.roiSchema>
+export type Benchmark = z.infer<typeof S.benchmarkSchema>
 
 export const FUNNEL_STEPS = ['prospects', 'contacted', 'engaged', 'qualified', 'appointment', 'proposal', 'won'] as const
-const funnelCounts = z.object({ from: z.string(), to: z.string(), prospects: num, contacted: num, engaged: num, qualified: num, appointment: num, proposal: num, won: num })
-export const funnelSchema = z.object({ current: funnelCounts, previous: funnelCounts })
-export type Funnel = z.infer<typeof funnelSchema>
-
-const wonTotals = z.object({ won_count: num, won_value: num, lost_count: num, other_currency: num })
-export const pipelineSchema = z.object({
-  current: wonTotals,
-  previous: wonTotals,
-  stages: z.array(z.object({
-    pipeline_id: z.string(), pipeline_name: z.string(), stage_id: z.string(), stage_name: z.string(), kind: z.enum(['open', 'won', 'lost']),
-    position: num, probability: num, deals: num, value: num, weighted_value: num, without_value: num, other_currency: num,
-  })),
-  time_in_stage: z.array(z.object({ stage_id: z.string(), stage_name: z.string(), pipeline_name: z.string(), moves: num, avg_days: num, median_days: num })),
-  loss_reasons: z.array(z.object({ reason: z.string(), deals: num, value: num })),
-})
-export type Pipeline = z.infer<typeof pipelineSchema>
-
-export const templatesSchema = z.array(z.object({
-  sequence_id: z.string().nullable(), step_id: z.string().nullable(), variant: z.string().nullable(), channel: z.string(),
-  sequence_name: z.string().nullable(), step_position: num.nullable(), subject: z.string().nullable(),
-  sent: num, opened: num, clicked: num, replied: num, open_rate: rate, click_rate: rate, reply_rate: rate,
-}))
-export type TemplateRow = z.infer<typeof templatesSchema>[number]
-
-export const heatmapSchema = z.array(z.object({ dow: num, hour: num, sent: num, opened: num, replied: num, open_rate: rate, reply_rate: rate }))
-export type HeatCell = z.infer<typeof heatmapSchema>[number]
-
-export const segmentsSchema = z.array(z.object({
-  base_id: z.string().nullable(), name: z.string().nullable(), contacted: num, engaged: num, replied: num, qualified: num, won: num,
-  engagement_rate: rate, reply_rate: rate, win_rate: rate,
-}))
-export type AnalyticsSegmentRow = z.infer<typeof segmentsSchema>[number]
-
-export const hotLeadsSchema = z.array(z.object({
-  contact_id: z.string(), score: num, replies: num, clicks: num, opens: num, last_at: z.string(), deleted: z.boolean(),
-  first_name: z.string().nullable(), last_name: z.string().nullable(), company_name: z.string().nullable(), city: z.string().nullable(),
-}))
-export type HotLead = z.infer<typeof hotLeadsSchema>[number]
-
-export const todaySchema = z.object({
-  date: z.string(),
-  overdue: num,
-  tasks: z.array(z.object({
-    id: z.string(), subject: z.string().nullable(), kind: z.string(), due_date: z.string(), day_period: z.enum(['morning', 'afternoon', 'evening']).nullable(),
-    overdue: z.boolean(), contact_id: z.string().nullable(), deal_id: z.string().nullable(), contact_name: z.string().nullable(),
-  })),
-})
-export type Today = z.infer<typeof todaySchema>
-
-export const dashboardSchema = z.object({
-  from: z.string(), to: z.string(), funnel: funnelSchema, engagement: engagementSchema, pipeline: pipelineSchema, hot_leads: hotLeadsSchema, today: todaySchema,
-})
-export type DashboardData = z.infer<typeof dashboardSchema>
-
-export const reportSchema = z.object({
-  from: z.string(), to: z.string(), funnel: funnelSchema, engagement: engagementSchema, pipeline: pipelineSchema,
-  templates: templatesSchema, heatmap: heatmapSchema, segments: segmentsSchema,
-})
-export type ReportData = z.infer<typeof reportSchema>
-
 export const ATTRIBUTION_MODELS = ['any_touch', 'first_touch', 'last_touch'] as const
 export type AttributionModel = (typeof ATTRIBUTION_MODELS)[number]
-export const roiSchema = z.object({
-  from: z.string(), to: z.string(), days: num, plan: z.string(),
-  rule: z.object({ model: z.enum(ATTRIBUTION_MODELS), window_days: num, fee_rate: num }),
-  costs: z.object({
-    subscription: num, ai: num, email: num, sms: num, whatsapp: num, total: num, plan_monthly_price: num,
-    emails: num, sms_segments: num, whatsapp_messages: num, unit_email: num, unit_sms: num, unit_whatsapp: num,
-  }),
-  revenue: z.object({ won_deals: num, won_value: num, attributed_deals: num, attributed_value: num, attributed_fees: num, other_currency: num, without_value: num }),
-  roi: num.nullable(),
-  net: num,
-  payback_days: num.nullable(),
-  deals: z.array(z.object({
-    deal_id: z.string(), title: z.string(), contact_name: z.string().nullable(), contact_deleted: z.boolean(), closed_at: z.string(),
-    value: num.nullable(), currency: z.string(), attributed: z.boolean(), platform_touches: num,
-    first_platform_at: z.string().nullable(), last_platform_at: z.string().nullable(), fees: num.nullable(),
-  })),
-})
-export type Roi = z.infer<typeof roiSchema>
-
-const bandRate = z.object({ avg: rate, median: rate.optional() })
-export const benchmarkSchema = z.object({
-  available: z.boolean(), band: z.string(), min_contributors: num, contributors: num.optional(),
-  open_rate: bandRate.optional(), click_rate: bandRate.optional(), reply_rate: bandRate.optional(), bounce_rate: bandRate.optional(),
-})
-export type Benchmark = z.infer<typeof benchmarkSchema>
 
 // ---------------------------------------------------------------- periods
 
@@ -162,20 +75,22 @@ export function useAnalytics() {
   const supabase = useSupabase()
   const session = useSessionStore()
 
-  async function rpc<S extends z.ZodType>(fn: string, args: Record<string, unknown>, schema: S): Promise<z.output<S>> {
+  const schemas = () => import('./useAnalyticsSchemas')
+
+  async function rpc<K extends keyof typeof S>(fn: string, args: Record<string, unknown>, schema: K): Promise<z.output<(typeof S)[K]>> {
     const tenantId = session.currentTenantId
     if (!tenantId) throw new Error('no_tenant')
-    const { data, error } = await supabase.rpc(fn, { p_tenant_id: tenantId, ...args })
+    const [{ data, error }, mod] = await Promise.all([supabase.rpc(fn, { p_tenant_id: tenantId, ...args }), schemas()])
     if (error) throw error
-    return schema.parse(data)
+    return mod[schema].parse(data) as z.output<(typeof S)[K]>
   }
 
   return {
-    dashboard: (p: Period) => rpc('analytics_dashboard', { p_from: p.from, p_to: p.to }, dashboardSchema),
-    report: (p: Period) => rpc('analytics_report', { p_from: p.from, p_to: p.to }, reportSchema),
+    dashboard: (p: Period) => rpc('analytics_dashboard', { p_from: p.from, p_to: p.to }, 'dashboardSchema'),
+    report: (p: Period) => rpc('analytics_report', { p_from: p.from, p_to: p.to }, 'reportSchema'),
     roi: (p: Period, rule: { model: AttributionModel; windowDays: number; feeRate: number }) =>
-      rpc('analytics_roi', { p_from: p.from, p_to: p.to, p_model: rule.model, p_window_days: rule.windowDays, p_fee_rate: rule.feeRate }, roiSchema),
-    benchmark: (p: Period) => rpc('analytics_benchmark', { p_from: p.from, p_to: p.to }, benchmarkSchema),
+      rpc('analytics_roi', { p_from: p.from, p_to: p.to, p_model: rule.model, p_window_days: rule.windowDays, p_fee_rate: rule.feeRate }, 'roiSchema'),
+    benchmark: (p: Period) => rpc('analytics_benchmark', { p_from: p.from, p_to: p.to }, 'benchmarkSchema'),
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { addIsoDays, stepConversion, dashboardSchema, daysBetween, relativeChange, parisToday, presetPeriod, previousPeriod, roiSchema } from '~~/composables/useAnalytics'
+import { addIsoDays, stepConversion, daysBetween, relativeChange, parisToday, presetPeriod, previousPeriod } from '~~/composables/useAnalytics'
+import { dashboardSchema, roiSchema } from '~~/composables/useAnalyticsSchemas'
 import { analyticsCsv } from '~~/composables/useAnalyticsExport'
 
 describe('analytics periods', () => {
