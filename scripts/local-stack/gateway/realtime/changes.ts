@@ -5,12 +5,15 @@
  *   2. converts WAL text values to typed JSON (Postgres does it: to_jsonb of the row type),
  *   3. applies the bindings' filters,
  *   4. checks RLS once per relation and distinct claims for INSERT/UPDATE
- *      (`realtime.visible_keys`: the subscriber's role and `request.jwt.claims`,
- *      a SELECT by primary key), and
+ *      (what `realtime.visible_keys` does: the subscriber's role and
+ *      `request.jwt.claims`, a SELECT by primary key — here as prepared
+ *      statements pipelined in one transaction, so a batch costs one round
+ *      trip and no re-planning per subscriber), and
  *   5. keeps only the columns each role may SELECT.
  * DELETE events are not RLS-checked (Supabase cannot either); with RLS on,
  * their old record is reduced to the primary key.
  */
+import type postgres from 'postgres'
 import type { Sql } from '../context.ts'
 import { matches, type FilterItem } from './filters.ts'
 import type { Relation, WalChange, WalTransaction, WalValue } from './replication.ts'
@@ -44,6 +47,8 @@ export interface ChangeSubscriber {
 interface RelMeta {
   pk: string[]
   rls: boolean
+  /** The RLS check statement for this relation (see checkRls). */
+  checkSql: string
 }
 
 const JSON_OIDS = new Set([114, 3802])
@@ -91,7 +96,42 @@ interface Work {
   /** Present-column names (unchanged TOAST values are absent). */
   newCols?: Set<string>
   oldCols?: Set<string>
-  targets: { sub: ChangeSubscriber; bindings: Binding[] }[]
+  cands: Candidates
+  /** Subscribers whose bindings match, with the ids of those bindings. */
+  targets: { sub: ChangeSubscriber; ids: number[] }[]
+}
+
+interface Candidate {
+  sub: ChangeSubscriber
+  binding: Binding
+}
+
+/** The bindings of one relation and event type: indexed by an `eq` filter value, or to scan. */
+interface Candidates {
+  /** column → value key → bindings with `column=eq.value` among their filters */
+  index: Map<string, Map<string, Candidate[]>>
+  scan: Candidate[]
+  roles: Set<string>
+}
+
+/**
+ * The index keys of an `eq` filter value: every textual form a typed value
+ * equal to it (as filters.ts compares) has under lookupKey(). The index only
+ * narrows the bindings; the full filter is still evaluated.
+ */
+function eqKeys(v: string): string[] {
+  const keys = [v]
+  const n = Number(v)
+  if (!Number.isNaN(n)) keys.push(String(n))
+  if (/^(t|true|1|yes|on)$/i.test(v)) keys.push('true')
+  if (/^(f|false|0|no|off)$/i.test(v)) keys.push('false')
+  return keys
+}
+
+function lookupKey(v: unknown): string {
+  if (typeof v === 'string') return v
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v)
+  return JSON.stringify(v)
 }
 
 export class ChangeDispatcher {
@@ -102,10 +142,16 @@ export class ChangeDispatcher {
   /** Delivered pushes (for logs and the bench). */
   delivered = 0
 
+  /**
+   * `db` is a superuser pool reserved for this work (it must `set role`);
+   * `afterFanOut` runs once the pushes of a batch are queued (the sockets
+   * uncork there, so each socket gets one write per batch).
+   */
   constructor(
-    private readonly admin: Sql,
+    private readonly db: Sql,
     private readonly subscribers: () => Iterable<ChangeSubscriber>,
     private readonly log: (e: Record<string, unknown>) => void,
+    private readonly afterFanOut: () => void = () => {},
   ) {}
 
   enqueue(tx: WalTransaction): void {
@@ -123,6 +169,8 @@ export class ChangeDispatcher {
           await this.process(batch)
         } catch (e) {
           this.log({ level: 'error', service: 'realtime', message: 'postgres_changes batch failed', error: String((e as Error).stack ?? e) })
+        } finally {
+          this.afterFanOut()
         }
       }
     } finally {
@@ -133,16 +181,42 @@ export class ChangeDispatcher {
   private async process(batch: WalTransaction[]): Promise<void> {
     const subs = [...this.subscribers()].filter((s) => s.bindings.length)
     if (!subs.length) return
+    // Bindings per relation and event type, indexed by their `eq` filters, built once per batch:
+    // a change then meets only the bindings that can match it, not every subscriber.
+    const candidates = new Map<string, Candidates | null>()
+    const candidatesFor = (rel: Relation, type: string) => {
+      const k = `${rel.id}\u0000${type}`
+      let c = candidates.get(k)
+      if (c === undefined) {
+        c = null
+        for (const sub of subs) {
+          for (const b of sub.bindings) {
+            if (!eventMatches(b, type) || !tableMatches(b, rel)) continue
+            c ??= { index: new Map(), scan: [], roles: new Set() }
+            c.roles.add(sub.claims.role)
+            const eq = b.filter.find((f) => f.op === 'eq' && !f.negate)
+            if (!eq) {
+              c.scan.push({ sub, binding: b })
+              continue
+            }
+            let byValue = c.index.get(eq.column)
+            if (!byValue) c.index.set(eq.column, (byValue = new Map()))
+            for (const key of eqKeys(eq.values[0] ?? '')) {
+              const list = byValue.get(key) ?? []
+              list.push({ sub, binding: b })
+              byValue.set(key, list)
+            }
+          }
+        }
+        candidates.set(k, c)
+      }
+      return c
+    }
     const works: Work[] = []
     for (const tx of batch) {
-      const at = tx.commitTime.getTime()
       for (const change of tx.changes) {
-        const targets: Work['targets'] = []
-        for (const sub of subs) {
-          const bs = sub.bindings.filter((b) => at >= b.since && eventMatches(b, change.type) && tableMatches(b, change.relation))
-          if (bs.length) targets.push({ sub, bindings: bs })
-        }
-        if (targets.length) works.push({ change, commitTime: tx.commitTime, targets })
+        const cands = candidatesFor(change.relation, change.type)
+        if (cands) works.push({ change, commitTime: tx.commitTime, cands, targets: [] })
       }
     }
     if (!works.length) return
@@ -153,97 +227,165 @@ export class ChangeDispatcher {
       list.push(w)
       byRel.set(w.change.relation.id, list)
     }
-    const metas = new Map<number, RelMeta>()
-    await Promise.all(
-      [...byRel.entries()].map(async ([relid, list]) => {
-        const rel = list[list.length - 1]!.change.relation
-        metas.set(relid, await this.relMeta(relid))
-        await this.ensureTypeNames(rel)
-        await this.typeRecords(relid, list)
-      }),
-    )
 
-    // RLS: one visible_keys call per relation over every distinct claims that still has a target.
-    const visible = new Map<Work, Set<string>>() // claimsKey set per work that passed RLS
-    await Promise.all(
-      [...byRel.entries()].map(async ([relid, list]) => {
+    // Round trip 1 (pipelined on one connection): keys and RLS flag of each relation,
+    // typed records for rows Node cannot type itself, type names, column privileges.
+    const conn = await this.db.reserve()
+    const metas = new Map<number, RelMeta>()
+    try {
+      const pending: Promise<unknown>[] = []
+      for (const [relid, list] of byRel) {
+        const rel = list[list.length - 1]!.change.relation
+        pending.push(this.relMeta(conn, relid).then((m) => void metas.set(relid, m)))
+        pending.push(this.ensureTypeNames(conn, rel))
+        pending.push(this.typeRecords(conn, relid, list))
+        const roles = new Set<string>()
+        for (const w of list) for (const r of w.cands.roles) roles.add(r)
+        for (const r of roles) pending.push(this.columns(conn, `${r}\u0000${relid}`))
+      }
+      await Promise.all(pending)
+
+      // Targets: the bindings whose filters match the typed row (the old row for DELETE),
+      // made before the commit; ids grouped per subscriber.
+      for (const w of works) {
+        const row = w.change.type === 'DELETE' ? w.oldRecord ?? {} : w.record!
+        const at = w.commitTime.getTime()
+        const bySub = new Map<ChangeSubscriber, number[]>()
+        const consider = (e: Candidate) => {
+          if (at < e.binding.since || !matches(e.binding.filter, row)) return
+          const ids = bySub.get(e.sub)
+          if (!ids) bySub.set(e.sub, [e.binding.id])
+          else if (!ids.includes(e.binding.id)) ids.push(e.binding.id)
+        }
+        for (const [col, byValue] of w.cands.index) {
+          if (!(col in row) || row[col] === null) continue
+          for (const e of byValue.get(lookupKey(row[col])) ?? []) consider(e)
+        }
+        for (const e of w.cands.scan) consider(e)
+        for (const [sub, ids] of bySub) w.targets.push({ sub, ids })
+      }
+
+      // Round trip 2: RLS, one check per relation and distinct claims, all pipelined in one transaction.
+      const visible = new Map<Work, Set<string>>() // claimsKey set per work that passed RLS
+      const jobs: { relid: number; meta: RelMeta; claims: Claims; claimsKey: string; keys: (string | null)[][] }[] = []
+      const keyFns = new Map<number, (w: Work) => (string | null)[]>()
+      for (const [relid, list] of byRel) {
         const meta = metas.get(relid)!
-        const checks = list.filter((w) => w.change.type !== 'DELETE')
-        if (!checks.length || !meta.pk.length) return
+        const checks = list.filter((w) => w.change.type !== 'DELETE' && w.targets.length)
+        if (!checks.length || !meta.pk.length) continue
         if (!meta.rls) {
           // Without RLS only column privileges apply (Supabase's apply_rls skips the check too).
           for (const w of checks) visible.set(w, new Set(w.targets.map((t) => t.sub.claimsKey)))
-          return
+          continue
         }
-        const keysOf = (w: Work) => meta.pk.map((c) => (w.record![c] === null || w.record![c] === undefined ? null : textOf(w.change, c)))
+        const rel = list[0]!.change.relation
+        const idx = meta.pk.map((c) => rel.columns.findIndex((x) => x.name === c))
+        // The key as WAL text, in PK column order (what the check casts back).
+        const keysOf = (w: Work) => idx.map((i) => (i < 0 ? null : w.change.new?.[i] ?? null))
+        keyFns.set(relid, keysOf)
         // Per distinct claims, only the keys of the changes that claims' channels wait for.
-        const checksByClaims = new Map<string, { claims: Claims; keys: (string | null)[][] }>()
+        const byClaims = new Map<string, { claims: Claims; keys: (string | null)[][] }>()
         for (const w of checks) {
-          w.targets = w.targets.filter((t) => t.bindings.some((b) => matches(b.filter, w.record!)))
           let key: (string | null)[] | undefined
           for (const t of w.targets) {
             if (t.sub.claims.role === 'service_role') continue
-            let entry = checksByClaims.get(t.sub.claimsKey)
-            if (!entry) checksByClaims.set(t.sub.claimsKey, (entry = { claims: t.sub.claims, keys: [] }))
+            let entry = byClaims.get(t.sub.claimsKey)
+            if (!entry) byClaims.set(t.sub.claimsKey, (entry = { claims: t.sub.claims, keys: [] }))
             key ??= keysOf(w)
             if (entry.keys[entry.keys.length - 1] !== key) entry.keys.push(key)
           }
         }
-        const claimList = [...checksByClaims.entries()]
-        const visibleByClaims = new Map<string, Set<string>>()
-        if (claimList.length) {
-          // One statement is one transaction: the role and claims set inside are reset with it.
-          const rows = await this.admin`select claims_index, keys from realtime.visible_keys(${relid}::oid::regclass, ${this.admin.json(claimList.map(([, c]) => c) as never)})`
-          for (const r of rows) {
-            const ks = new Set<string>((r.keys as unknown[][]).map((k) => JSON.stringify(k)))
-            visibleByClaims.set(claimList[r.claims_index as number]![0], ks)
-          }
-        }
-        for (const w of checks) {
+        for (const [claimsKey, e] of byClaims) jobs.push({ relid, meta, claims: e.claims, claimsKey, keys: e.keys })
+      }
+      const visibleKeys = await this.checkRls(conn, jobs)
+      for (const [relid, list] of byRel) {
+        const keysOf = keyFns.get(relid)
+        if (!keysOf) continue
+        for (const w of list) {
+          if (w.change.type === 'DELETE') continue
           const k = JSON.stringify(keysOf(w))
           const ok = new Set<string>()
           for (const t of w.targets) {
-            if (t.sub.claims.role === 'service_role' || visibleByClaims.get(t.sub.claimsKey)?.has(k)) ok.add(t.sub.claimsKey)
+            if (t.sub.claims.role === 'service_role' || visibleKeys.get(`${relid}\u0000${t.sub.claimsKey}`)?.has(k)) ok.add(t.sub.claimsKey)
           }
           visible.set(w, ok)
         }
-      }),
-    )
-
-    // Column privileges per role and relation.
-    const roleRel = new Set<string>()
-    for (const w of works) for (const t of w.targets) roleRel.add(`${t.sub.claims.role}\u0000${w.change.relation.id}`)
-    await Promise.all([...roleRel].map((k) => this.columns(k)))
-
-    for (const w of works) {
-      const rel = w.change.relation
-      const meta = metas.get(rel.id)!
-      const type = w.change.type
-      const commit = w.commitTime.toISOString()
-      const cache = new Map<string, string>() // role -> data JSON
-      for (const t of w.targets) {
-        let ids: number[]
-        if (type === 'DELETE') {
-          ids = t.bindings.filter((b) => matches(b.filter, w.oldRecord ?? {})).map((b) => b.id)
-        } else {
-          if (!meta.pk.length) {
-            ids = t.bindings.filter((b) => matches(b.filter, w.record!)).map((b) => b.id)
-          } else {
-            if (!visible.get(w)?.has(t.sub.claimsKey)) continue
-            ids = t.bindings.filter((b) => matches(b.filter, w.record!)).map((b) => b.id)
-          }
-        }
-        if (!ids.length) continue
-        const role = t.sub.claims.role
-        let data = cache.get(role)
-        if (data === undefined) {
-          data = this.payload(w, meta, this.columnCache.get(`${role}\u0000${rel.id}`)?.cols ?? new Set(), commit)
-          cache.set(role, data)
-        }
-        t.sub.pushChange([...new Set(ids)], data)
-        this.delivered++
       }
+
+      for (const w of works) {
+        const rel = w.change.relation
+        const meta = metas.get(rel.id)!
+        const type = w.change.type
+        const commit = w.commitTime.toISOString()
+        const cache = new Map<string, string>() // role -> data JSON, serialised once for every subscriber of that role
+        for (const t of w.targets) {
+          const ids = t.ids
+          if (type !== 'DELETE' && meta.pk.length && !visible.get(w)?.has(t.sub.claimsKey)) continue
+          const role = t.sub.claims.role
+          let data = cache.get(role)
+          if (data === undefined) {
+            data = this.payload(w, meta, this.columnCache.get(`${role}\u0000${rel.id}`)?.cols ?? new Set(), commit)
+            cache.set(role, data)
+          }
+          t.sub.pushChange(ids, data)
+          this.delivered++
+        }
+      }
+    } finally {
+      conn.release()
     }
+  }
+
+  /**
+   * The per-subscriber RLS check (what `realtime.visible_keys` does), as
+   * prepared statements pipelined in one transaction: for each job, switch to
+   * the claims' role with `request.jwt.claims` set, then select which of the
+   * changed keys that role can see. A job whose statements fail (unknown role,
+   * no privilege, a policy that raises) sees nothing; the jobs after it, whose
+   * statements the aborted transaction refused, are run again.
+   * Returns `relid \0 claimsKey` → set of visible key JSON texts.
+   */
+  private async checkRls(
+    conn: postgres.ReservedSql,
+    jobs: { relid: number; meta: RelMeta; claims: Claims; claimsKey: string; keys: (string | null)[][] }[],
+  ): Promise<Map<string, Set<string>>> {
+    const out = new Map<string, Set<string>>()
+    let rest = jobs
+    while (rest.length) {
+      const begin = conn.unsafe('begin')
+      begin.execute()
+      const sent = rest.map((j) => {
+        const c = j.claims
+        const setup = conn.unsafe(SET_CLAIMS, [String(c.role ?? 'anon'), JSON.stringify(c), typeof c.sub === 'string' ? c.sub : '', String(c.role ?? 'anon')], { prepare: true })
+        setup.execute()
+        const check = conn.unsafe(j.meta.checkSql, [JSON.stringify(j.keys)], { prepare: true })
+        check.execute()
+        return Promise.allSettled([setup, check])
+      })
+      const end = conn.unsafe('rollback')
+      end.execute()
+      const results = await Promise.all(sent)
+      await begin.catch(() => {})
+      await end.catch(() => {})
+      let failedAt = -1
+      results.forEach(([setup, check], i) => {
+        if (failedAt >= 0) return
+        const j = rest[i]!
+        const k = `${j.relid}\u0000${j.claimsKey}`
+        if (setup.status === 'rejected' || check.status === 'rejected') {
+          const e = setup.status === 'rejected' ? setup.reason : (check as PromiseRejectedResult).reason
+          this.log({ level: 'warn', service: 'realtime', message: 'RLS check refused: nothing visible for these claims', role: j.claims.role, error: String((e as Error)?.message ?? e) })
+          // This job sees nothing; the ones after it ran in an aborted transaction.
+          failedAt = i
+          out.set(k, new Set())
+          return
+        }
+        const rows = check.value as unknown as { keys: string }[]
+        out.set(k, new Set((JSON.parse(rows[0]?.keys ?? '[]') as unknown[][]).map((x) => JSON.stringify(x))))
+      })
+      rest = failedAt >= 0 ? rest.slice(failedAt + 1) : []
+    }
+    return out
   }
 
   private payload(w: Work, meta: RelMeta, allowed: Set<string>, commit: string): string {
@@ -272,36 +414,44 @@ export class ChangeDispatcher {
     return JSON.stringify(data)
   }
 
-  /** Typed `record`/`old_record` for every work of one relation, in one round trip. */
-  private async typeRecords(relid: number, list: Work[]): Promise<void> {
+  /**
+   * Typed `record`/`old_record` for every work of one relation. Values of the
+   * common types are converted here exactly as `to_jsonb` would; a row with any
+   * other type goes to `realtime.typed_records` (one call per relation).
+   */
+  private async typeRecords(conn: postgres.ReservedSql, relid: number, list: Work[]): Promise<void> {
     const inputs: Record<string, unknown>[] = []
     const slots: [Work, 'record' | 'oldRecord', Set<string>][] = []
+    const put = (w: Work, field: 'record' | 'oldRecord', rel: Relation, values: WalValue[], only?: Set<string>) => {
+      const fast = fastRow(rel, values, only)
+      if (fast) {
+        w[field] = fast
+        return
+      }
+      const row = textRow(rel, values, only)
+      inputs.push(row)
+      slots.push([w, field, new Set(Object.keys(row))])
+    }
     for (const w of list) {
       const c = w.change
       const rel = c.relation
-      if (c.new) {
-        const row = textRow(rel, c.new)
-        inputs.push(row)
-        slots.push([w, 'record', new Set(Object.keys(row))])
-      }
+      if (c.new) put(w, 'record', rel, c.new)
       if (c.type !== 'INSERT') {
-        let row: Record<string, unknown>
         if (c.old) {
           // A key-only old tuple carries the identity columns; the rest are placeholders.
           const keyCols = c.oldIsKeyOnly ? new Set(rel.columns.filter((col) => col.key).map((col) => col.name)) : undefined
-          row = textRow(rel, c.old, keyCols)
+          put(w, 'oldRecord', rel, c.old, keyCols)
         } else {
           // UPDATE with the default identity and an unchanged key: the key is the new row's.
           const keyCols = new Set(rel.columns.filter((col) => col.key).map((col) => col.name))
-          row = textRow(rel, c.new ?? [], keyCols)
+          put(w, 'oldRecord', rel, c.new ?? [], keyCols)
         }
-        inputs.push(row)
-        slots.push([w, 'oldRecord', new Set(Object.keys(row))])
       }
     }
+    if (!inputs.length) return
     let typed: Record<string, unknown>[]
     try {
-      const [r] = await this.admin<{ rows: unknown }[]>`select realtime.typed_records(${relid}::oid::regclass, ${this.admin.json(inputs as never)}) as rows`
+      const [r] = await conn<{ rows: unknown }[]>`select realtime.typed_records(${relid}::oid::regclass, ${conn.json(inputs as never)}) as rows`
       typed = r!.rows as Record<string, unknown>[]
     } catch (e) {
       // The table changed under us (dropped, altered): fall back to the text values.
@@ -313,33 +463,45 @@ export class ChangeDispatcher {
     })
   }
 
-  private async relMeta(relid: number): Promise<RelMeta> {
-    const [r] = await this.admin`
-      select c.relrowsecurity as rls,
+  private async relMeta(conn: postgres.ReservedSql, relid: number): Promise<RelMeta> {
+    const [r] = await conn`
+      select c.relrowsecurity as rls, format('%I.%I', n.nspname, c.relname) as qualified,
              coalesce((select array_agg(a.attname::text order by k.ord)
                          from pg_index ix
                          cross join lateral unnest(ix.indkey) with ordinality as k(attnum, ord)
                          join pg_attribute a on a.attrelid = ix.indrelid and a.attnum = k.attnum
-                        where ix.indrelid = c.oid and ix.indisprimary), '{}') as pk
-        from pg_class c where c.oid = ${relid}`
-    return r ? { pk: r.pk as string[], rls: r.rls as boolean } : { pk: [], rls: true }
+                        where ix.indrelid = c.oid and ix.indisprimary), '{}') as pk,
+             coalesce((select array_agg(format_type(a.atttypid, a.atttypmod) order by k.ord)
+                         from pg_index ix
+                         cross join lateral unnest(ix.indkey) with ordinality as k(attnum, ord)
+                         join pg_attribute a on a.attrelid = ix.indrelid and a.attnum = k.attnum
+                        where ix.indrelid = c.oid and ix.indisprimary), '{}') as pk_types
+        from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = ${relid}`
+    if (!r) return { pk: [], rls: true, checkSql: '' }
+    const pk = r.pk as string[]
+    const types = r.pk_types as string[]
+    // Which of the given keys (WAL text, PK column order) this role can SELECT now.
+    const checkSql = `select coalesce(json_agg(json_build_array(${pk.map((c) => `t.${qi(c)}::text`).join(', ')})), '[]')::text as keys ` +
+      `from ${r.qualified as string} as t where (${pk.map((c) => `t.${qi(c)}`).join(', ')}) in ` +
+      `(select ${types.map((ty, i) => `(x->>${i})::${ty}`).join(', ')} from json_array_elements($1::text::json) as x)`
+    return { pk, rls: r.rls as boolean, checkSql }
   }
 
-  private async ensureTypeNames(rel: Relation): Promise<void> {
+  private async ensureTypeNames(conn: postgres.ReservedSql, rel: Relation): Promise<void> {
     const missing = rel.columns.map((c) => c.typeOid).filter((o) => !this.typeNames.has(o))
     if (!missing.length) return
-    const rows = await this.admin`select oid::int as oid, typname::text as name from pg_type where oid = any(${missing}::oid[])`
+    const rows = await conn`select oid::int as oid, typname::text as name from pg_type where oid = any(${missing}::oid[])`
     for (const r of rows) this.typeNames.set(r.oid as number, r.name as string)
   }
 
   /** Columns a role may SELECT on a relation, cached for a second (grants change rarely). */
-  private async columns(key: string): Promise<void> {
+  private async columns(conn: postgres.ReservedSql, key: string): Promise<void> {
     const hit = this.columnCache.get(key)
     if (hit && Date.now() - hit.at < 1000) return
     const [role, relid] = key.split('\u0000')
     let cols = new Set<string>()
     try {
-      const rows = await this.admin`
+      const rows = await conn`
         select a.attname::text as name from pg_attribute a
          where a.attrelid = ${Number(relid)}::oid and a.attnum > 0 and not a.attisdropped
            and exists (select 1 from pg_roles where rolname = ${role ?? ''})
@@ -352,9 +514,73 @@ export class ChangeDispatcher {
   }
 }
 
-/** The WAL text of a column of the change's new tuple (what visible_keys casts back). */
-function textOf(change: WalChange, column: string): string | null {
-  const i = change.relation.columns.findIndex((c) => c.name === column)
-  const v = change.new?.[i]
-  return v === undefined ? null : v
+const SET_CLAIMS =
+  "select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true), " +
+  "set_config('request.jwt.claim.sub', $3::text, true), set_config('request.jwt.claim.role', $4::text, true)"
+
+const qi = (id: string) => '"' + id.replace(/"/g, '""') + '"'
+
+function w0idx(rel: Relation, column: string): number {
+  return rel.columns.findIndex((c) => c.name === column)
+}
+
+const INT_OIDS = new Set([20, 21, 23])
+const FLOAT_OIDS = new Set([700, 701, 1700])
+const TEXT_OIDS = new Set([25, 1043, 1042, 19, 2950])
+const TS_TZ = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d{1,6})?)([+-]\d\d)(:\d\d)?$/
+const TS = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d{1,6})?)$/
+
+/**
+ * A WAL text value as `to_jsonb` gives it, for the common types; `undefined`
+ * when the type (or this value's form: infinity, BC dates, odd offsets) is
+ * left to Postgres.
+ */
+function fastValue(typeOid: number, v: string): unknown {
+  if (TEXT_OIDS.has(typeOid)) return v
+  if (INT_OIDS.has(typeOid)) {
+    const n = Number(v)
+    return Number.isSafeInteger(n) ? n : undefined
+  }
+  if (FLOAT_OIDS.has(typeOid)) {
+    const n = Number(v)
+    return Number.isFinite(n) && /^-?[\d.]+(e[+-]?\d+)?$/i.test(v) ? n : undefined
+  }
+  if (typeOid === 16) return v === 't' ? true : v === 'f' ? false : undefined
+  if (typeOid === 114 || typeOid === 3802) {
+    try {
+      return JSON.parse(v)
+    } catch {
+      return undefined
+    }
+  }
+  if (typeOid === 1184) {
+    const m = TS_TZ.exec(v)
+    return m ? `${m[1]}T${m[2]}${m[3]}${m[4] ?? ':00'}` : undefined
+  }
+  if (typeOid === 1114) {
+    const m = TS.exec(v)
+    return m ? `${m[1]}T${m[2]}` : undefined
+  }
+  if (typeOid === 1082) return /^\d{4}-\d\d-\d\d$/.test(v) ? v : undefined
+  return undefined
+}
+
+/** The typed row when every present value converts in Node, else undefined. */
+function fastRow(rel: Relation, values: WalValue[], only?: Set<string>): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {}
+  const cols = rel.columns
+  for (let i = 0; i < cols.length; i++) {
+    const c = cols[i]!
+    const v = values[i]
+    if (v === undefined) continue
+    if (only && !only.has(c.name)) continue
+    if (v === null) {
+      out[c.name] = null
+      continue
+    }
+    const x = fastValue(c.typeOid, v)
+    if (x === undefined) return undefined
+    out[c.name] = x
+  }
+  return out
 }

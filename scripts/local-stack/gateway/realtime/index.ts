@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
+import postgres from 'postgres'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { GatewayContext, GatewayModule } from '../context.ts'
 import { bearer, BodyTooLarge, readBody, sendJson } from '../http.ts'
@@ -42,9 +43,28 @@ interface PresenceMeta {
 let refCounter = 0
 const nextRef = () => `${Date.now().toString(36)}${(refCounter++).toString(36)}`
 
+/**
+ * A socket buffering more than this (a client that stopped reading) is closed,
+ * so one slow consumer never holds memory or delays the others.
+ */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024
+
+/** Sockets corked during a postgres_changes fan-out; uncorked once per batch. */
+const corked = new Set<Conn>()
+
+function uncorkAll(): void {
+  for (const c of corked) {
+    c.corked = false
+    const s = (c.ws as unknown as { _socket?: { uncork(): void } })._socket
+    s?.uncork()
+  }
+  corked.clear()
+}
+
 class Conn {
   channels = new Map<string, Channel>()
   alive = true
+  corked = false
   constructor(
     readonly ws: WebSocket,
     readonly vsn: Vsn,
@@ -57,6 +77,27 @@ class Conn {
 
   sendRaw(data: string | Buffer): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(data)
+  }
+
+  /**
+   * A change push: the socket stays corked until the batch's fan-out ends, so
+   * all of a batch's frames for this socket leave in one write.
+   */
+  sendChange(data: string): void {
+    if (this.ws.readyState !== this.ws.OPEN) return
+    if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.ws.close(1013, 'slow consumer: too many buffered changes')
+      return
+    }
+    if (!this.corked) {
+      const s = (this.ws as unknown as { _socket?: { cork(): void } })._socket
+      if (s) {
+        s.cork()
+        this.corked = true
+        corked.add(this)
+      }
+    }
+    this.ws.send(data)
   }
 
   reply(m: Pick<Message, 'joinRef' | 'ref' | 'topic'>, status: 'ok' | 'error', response: unknown): void {
@@ -92,15 +133,15 @@ class Channel implements ChangeSubscriber {
     this.conn.send({ joinRef: this.joinRef, ref: null, topic: this.topic, event, payload })
   }
 
+  /** The frame text before the ids, fixed for the channel's life (topic and join ref never change). */
+  private changePrefix?: string
+
   pushChange(ids: number[], dataJson: string): void {
-    const jr = JSON.stringify(this.joinRef)
-    const t = JSON.stringify(this.topic)
-    const payload = `{"ids":${JSON.stringify(ids)},"data":${dataJson}}`
-    this.conn.sendRaw(
-      this.conn.vsn === '2.0.0'
-        ? `[${jr},null,${t},"postgres_changes",${payload}]`
-        : `{"join_ref":${jr},"ref":null,"topic":${t},"event":"postgres_changes","payload":${payload}}`,
-    )
+    this.changePrefix ??= this.conn.vsn === '2.0.0'
+      ? `[${JSON.stringify(this.joinRef)},null,${JSON.stringify(this.topic)},"postgres_changes",{"ids":`
+      : `{"join_ref":${JSON.stringify(this.joinRef)},"ref":null,"topic":${JSON.stringify(this.topic)},"event":"postgres_changes","payload":{"ids":`
+    const idsJson = ids.length === 1 ? `[${ids[0]}]` : JSON.stringify(ids)
+    this.conn.sendChange(`${this.changePrefix}${idsJson},"data":${dataJson}}${this.conn.vsn === '2.0.0' ? ']' : '}'}`)
   }
 }
 
@@ -113,7 +154,9 @@ export function createRealtime(ctx: GatewayContext): GatewayModule {
 
   const log = ctx.log
   const channelsWithChanges = new Set<Channel>()
-  const dispatcher = new ChangeDispatcher(ctx.admin, () => channelsWithChanges, log)
+  // Its own superuser connection: the RLS checks switch roles, and they must not queue behind REST's schema loads.
+  const changesDb = postgres(ctx.cfg.dbUrl, { max: 1, onnotice: () => {}, connection: { application_name: 'realtime_changes' } })
+  const dispatcher = new ChangeDispatcher(changesDb, () => channelsWithChanges, log, uncorkAll)
   const replication = new ReplicationStream({
     url: ctx.cfg.dbUrl,
     publication: PUBLICATION,
@@ -507,6 +550,7 @@ export function createRealtime(ctx: GatewayContext): GatewayModule {
       for (const c of conns) c.ws.terminate()
       wss.close()
       await replication.stop()
+      await changesDb.end({ timeout: 1 }).catch(() => {})
     },
   }
 }
