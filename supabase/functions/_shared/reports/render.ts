@@ -74,7 +74,7 @@ export function keyFigures(input: ReportInput): { label: string; value: string; 
     { label: 'Messages envoyés', value: fin(e.current.sent), note: fdelta(e.current.sent, e.previous.sent) },
     { label: "Taux d'ouverture", value: frate(e.current.open_rate), note: fpts(e.current.open_rate, e.previous.open_rate) },
     { label: 'Taux de réponse', value: frate(e.current.reply_rate), note: fpts(e.current.reply_rate, e.previous.reply_rate) },
-    { label: 'Affaires gagnées', value: `${fin(p.current.won_count)} · ${fmoney(p.current.won_value)}`, note: fdelta(p.current.won_value, p.previous.won_value) },
+    { label: 'Gagné sur la période', value: fmoney(p.current.won_value), note: `${fin(p.current.won_count)} affaire(s) · ${fdelta(p.current.won_value, p.previous.won_value)}` },
   ]
   if (input.roi) {
     rows.push(
@@ -111,7 +111,7 @@ export function dailySvg(data: ReportData): string {
   const y = (v: number) => padT + (h - padT - padB) * (1 - v / max)
   const line = (k: 'sent' | 'opened' | 'replied') => d.map((p, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(p[k]).toFixed(1)}`).join(' ')
   const ticks = [0, Math.round(max / 2), max].map((v) => `<text x="${padL - 6}" y="${y(v) + 4}" font-size="10" fill="#64748b" text-anchor="end">${fin(v)}</text><line x1="${padL}" x2="${w - 8}" y1="${y(v)}" y2="${y(v)}" stroke="#e2e8f0"/>`).join('')
-  const labels = d.length ? [0, Math.floor((d.length - 1) / 2), d.length - 1].map((i) => `<text x="${x(i)}" y="${h - 6}" font-size="10" fill="#64748b" text-anchor="middle">${fday(d[i]!.day)}</text>`).join('') : ''
+  const labels = d.length ? [0, Math.floor((d.length - 1) / 2), d.length - 1].map((i, k) => `<text x="${x(i)}" y="${h - 6}" font-size="10" fill="#64748b" text-anchor="${k === 0 ? 'start' : k === 2 ? 'end' : 'middle'}">${fday(d[i]!.day)}</text>`).join('') : ''
   const legend = [['Envoyés', '#0072B2'], ['Ouverts', '#E69F00'], ['Réponses', '#009E73']].map(([l, c], i) => `<rect x="${padL + i * 100}" y="${h + 6}" width="10" height="10" fill="${c}"/><text x="${padL + 14 + i * 100}" y="${h + 15}" font-size="11" fill="#334155">${l}</text>`).join('')
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h + 22}" viewBox="0 0 ${w} ${h + 22}" role="img" aria-label="Envois, ouvertures et réponses par jour" font-family="Arial, sans-serif">${ticks}${labels}` +
     (d.length ? `<path d="${line('sent')}" fill="none" stroke="#0072B2" stroke-width="2"/><path d="${line('opened')}" fill="none" stroke="#E69F00" stroke-width="2"/><path d="${line('replied')}" fill="none" stroke="#009E73" stroke-width="2"/>` : '') +
