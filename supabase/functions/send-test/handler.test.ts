@@ -40,7 +40,7 @@ const post = (h: (r: Request) => Promise<Response>, token: string, body: unknown
 
 Deno.test('send-test: sanitiser keeps formatting, drops scripts, handlers and javascript: links', () => {
   const out = sanitizeEmailHtml('<p onclick="x()">Bonjour <strong>Claire</strong><script>alert(1)</script> <a href="javascript:alert(1)">ici</a> <a href="https://agence.fr">site</a></p><img src=x onerror=alert(1)>')
-  assert.equal(out, '<p>Bonjour <strong>Claire</strong> <a>ici</a> <a href="https://agence.fr" rel="noopener">site</a></p>')
+  assert.equal(out, '<p>Bonjour <strong>Claire</strong> <a>ici</a> <a href="https://agence.fr">site</a></p>')
   assert.equal(htmlToText('<p>Bonjour,</p><p>Ligne 1<br>Ligne 2</p><ul><li>Un</li></ul>'), 'Bonjour,\n\nLigne 1\nLigne 2\n\n• Un')
 })
 

@@ -39,7 +39,6 @@ export const SANITIZE = {
   allowedTags: ['p', 'br', 'strong', 'b', 'em', 'i', 'u', 's', 'ul', 'ol', 'li', 'a', 'blockquote', 'h2', 'h3'],
   allowedAttributes: { a: ['href'] as string[] },
   allowedSchemes: ['https', 'http', 'mailto', 'tel'],
-  transformTags: { a: sanitizeHtml.simpleTransform('a', { rel: 'noopener' }) },
 }
 
 export function sanitizeEmailHtml(html: string): string {
