@@ -77,8 +77,12 @@ export function useContactPage() {
       supabase.from('message_sends').select('id, channel, status, subject, created_at').eq('tenant_id', tenantId).eq('contact_id', id).order('created_at', { ascending: false }).limit(100),
       supabase.from('deals').select('id, title, value, created_at').eq('tenant_id', tenantId).eq('contact_id', id).order('created_at', { ascending: false }).limit(50),
       supabase.from('contact_merges').select('id, merged_snapshot, merged_at').eq('tenant_id', tenantId).eq('kept_contact_id', id).order('merged_at', { ascending: false }).limit(20),
-      supabase.from('contact_import_rows').select('import_id, status, contact_imports(file_name, created_at)').eq('tenant_id', tenantId).eq('contact_id', id).in('status', ['created', 'updated']).limit(20),
+      supabase.from('contact_import_rows').select('import_id, status').eq('tenant_id', tenantId).eq('contact_id', id).in('status', ['created', 'updated']).limit(20),
     ])
+    const importIds = [...new Set((imports.data ?? []).map((r) => r.import_id as string))]
+    const files = importIds.length
+      ? (await supabase.from('contact_imports').select('id, file_name, created_at').in('id', importIds)).data ?? []
+      : []
     const items: TimelineItem[] = []
     for (const a of acts.data ?? []) items.push({ key: `a${a.id}`, kind: 'activity', at: a.occurred_at, type: a.kind, title: a.subject, body: a.body })
     for (const e of events.data ?? []) items.push({ key: `e${e.id}`, kind: 'event', at: e.occurred_at, type: e.type, title: null, body: null })
@@ -89,14 +93,14 @@ export function useContactPage() {
       items.push({ key: `g${m.id}`, kind: 'merge', at: m.merged_at, type: 'merge', title: [s.first_name, s.last_name].filter(Boolean).join(' ') || s.company_name || s.email || null, body: null })
     }
     for (const r of imports.data ?? []) {
-      const imp = r.contact_imports as unknown as { file_name: string; created_at: string } | null
+      const imp = files.find((f) => f.id === r.import_id)
       if (imp) items.push({ key: `i${r.import_id}`, kind: 'import', at: imp.created_at, type: r.status as string, title: imp.file_name, body: null, link: `/prospects/imports?import=${r.import_id}` })
     }
     return items.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))
   }
 
   /** Realtime: any change to this contact's activities, events, messages or deals reloads the timeline. */
-  function follow(id: string, onChange: () => void) {
+  function follow(id: string, onChange: () => void, onLive: (live: boolean) => void = () => {}) {
     const tenantId = session.currentTenantId
     const channel = supabase.channel(`contact:${id}`)
     for (const table of ['activities', 'message_sends', 'deals']) {
@@ -104,7 +108,7 @@ export function useContactPage() {
     }
     channel.on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'events', filter: `tenant_id=eq.${tenantId}` },
       (p) => { if ((p.new as { subject_id?: string }).subject_id === id) onChange() })
-    channel.subscribe()
+    channel.subscribe((status) => onLive(status === 'SUBSCRIBED'))
     return () => { void supabase.removeChannel(channel) }
   }
 

@@ -17,12 +17,17 @@ test('prospects list: search, filters, pages, bulk tag, delete with undo, audite
   await expect(table.locator('tbody tr').first()).toContainText(newest!.last_name ?? newest!.company_name ?? newest!.email)
   await auditPage(page, 'prospects')
 
-  // keyset pages: page 2 starts after page 1, and back
-  const firstOfPage1 = await table.locator('tbody tr').first().innerText()
+  // keyset pages: page 2 holds none of page 1's contacts, and back
+  // (the demo agency is live — the sequences tick touches contacts — so rows are compared by link, not by position)
+  const page1 = await table.locator('tbody tr a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))
   await page.getByRole('button', { name: 'Suivant' }).click()
-  await expect(table.locator('tbody tr').first()).not.toHaveText(firstOfPage1)
+  await expect(page.getByRole('button', { name: 'Précédent' })).toBeEnabled()
+  await expect(table.locator('tbody tr')).toHaveCount(50)
+  const page2 = await table.locator('tbody tr a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))
+  expect(page2.filter((h) => page1.includes(h))).toEqual([])
   await page.getByRole('button', { name: 'Précédent' }).click()
-  await expect(table.locator('tbody tr').first()).toHaveText(firstOfPage1)
+  await expect(page.getByRole('button', { name: 'Précédent' })).toBeDisabled()
+  await expect(table.locator('tbody tr')).toHaveCount(50)
 
   // filters: companies of Neuilly
   const [n] = await sql`select count(*)::int as n from public.contacts where tenant_id = ${tenant!.id} and deleted_at is null and kind = 'company' and postal_code like '92200%'`
@@ -79,6 +84,8 @@ test('prospects list: search, filters, pages, bulk tag, delete with undo, audite
 test('contact page: identity, consents, live timeline, edit, merge a duplicate', async ({ page }) => {
   test.setTimeout(120_000)
   const c = await watchConsole(page)
+  const frames: string[] = []
+  page.on('websocket', (ws) => { if (ws.url().includes('/realtime/')) ws.on('framereceived', (f) => { frames.push(String(f.payload).slice(0, 300)) }) })
   const sql = postgres(env('SUPABASE_DB_URL'), { max: 1, onnotice: () => {} })
   const [tenant] = await sql`select id from public.tenants where slug = 'etoile-immobilier'`
   const [keep] = await sql`insert into public.contacts (tenant_id, kind, first_name, last_name, email, city, email_consent, sms_consent)
@@ -98,8 +105,9 @@ test('contact page: identity, consents, live timeline, edit, merge a duplicate',
   await page.getByRole('button', { name: 'Ajouter', exact: true }).click()
   await expect(page.getByTestId('timeline')).toContainText('Souhaite vendre avant l’été')
   // an activity written elsewhere shows up live (Realtime)
+  await expect(page.getByTestId('timeline-live')).toBeVisible()
   await sql`insert into public.activities (tenant_id, kind, contact_id, subject) values (${tenant!.id}, 'meeting', ${keep!.id}, 'Estimation sur place')`
-  await expect(page.getByTestId('timeline')).toContainText('Estimation sur place', { timeout: 15_000 })
+  await expect(page.getByTestId('timeline'), `Realtime frames: ${frames.join('\n')}`).toContainText('Estimation sur place', { timeout: 15_000 })
   await auditPage(page, 'prospect-fiche')
 
   // edit: a French phone is stored in E.164
