@@ -162,6 +162,14 @@ test('ROI: the attributed revenue equals the SQL rule, the rule is stated and ad
   mkdirSync(SHOTS, { recursive: true })
   writeFileSync(join(SHOTS, 'rapport-hebdomadaire.pdf'), bytes)
   c.assertClean()
+  // A picture of the PDF's first page, through Chromium's PDF viewer (an artefact to look at, not an assertion).
+  const viewer = await page.context().newPage()
+  const shown = await viewer.goto(`file://${join(SHOTS, 'rapport-hebdomadaire.pdf')}`).then(() => true, () => false)
+  if (shown) {
+    await viewer.waitForTimeout(1500) // the viewer paints asynchronously; nothing to wait on in its shadow DOM
+    await viewer.screenshot({ path: join(SHOTS, 'rapport-hebdomadaire-pdf.png') })
+  }
+  await viewer.close()
 })
 
 test('the weekly report cron job e-mails the demo owner its report (HTML with charts and the PDF)', async ({ page }) => {
