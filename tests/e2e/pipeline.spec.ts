@@ -43,6 +43,7 @@ async function openBoardOn(page: Page, title: string) {
 }
 
 test('drag a deal with the mouse; a second agent sees it move within a second (Realtime)', async ({ page, browser }) => {
+  test.slow() // two signed-in browsers on a shared CI machine
   const c = await watchConsole(page)
   const title = unique('Loft Neuilly souris')
   const id = await makeDeal(title)
@@ -189,11 +190,13 @@ test('deal page: add a task for this afternoon, find it in "Aujourd’hui", tick
   await expect(afternoon).toContainText(title)
   await auditPage(page, 'pipeline-aujourdhui')
   await afternoon.getByRole('button', { name: `Marquer « ${subject} » comme faite` }).click()
-  await expect(page.getByText(subject)).toHaveCount(0)
+  await expect(page.getByRole('status').or(page.getByRole('alert')).filter({ hasText: 'est faite' }).first()).toBeVisible()
+  await expect(page.locator('main li', { hasText: subject })).toHaveCount(0)
   c.assertClean()
 })
 
 test('an agent cannot move a colleague’s deal; the settings page edits stages and loss reasons', async ({ page }) => {
+  test.slow() // two sign-ins
   const c = await watchConsole(page)
   const title = unique('Bureau de Claire')
   const id = await makeDeal(title)
@@ -217,7 +220,7 @@ test('an agent cannot move a colleague’s deal; the settings page edits stages 
   await open(page2, '/reglages/pipeline')
   await expect(page2.getByRole('link', { name: 'Pipeline', exact: true }).first()).toBeVisible()
   await expect(page2.getByTestId('stage-rows').getByRole('listitem')).toHaveCount(8)
-  await page2.getByRole('textbox', { name: 'Raisons proposées' }).fill('Bien retiré par le vendeur')
+  await page2.getByRole('combobox', { name: 'Raisons proposées' }).fill('Bien retiré par le vendeur')
   await page2.keyboard.press('Enter')
   await page2.getByRole('button', { name: 'Enregistrer' }).click()
   await expect(page2.getByText('Pipeline enregistré.')).toBeVisible()
