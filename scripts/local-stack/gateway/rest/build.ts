@@ -109,7 +109,8 @@ export function findRelationship(cache: SchemaCache, parent: Source, name: strin
     }
   }
   for (const j of cache.tables.values()) {
-    if (j.schema !== p.schema || j.pk.length === 0) continue
+    // Junctions are tables: a view over a junction would only duplicate its relationship.
+    if (j.schema !== p.schema || j.pk.length === 0 || j.kind === 'v' || j.kind === 'm') continue
     for (const f1 of j.fks) {
       if (f1.refSchema !== p.schema || f1.refTable !== p.name) continue
       for (const f2 of j.fks) {
@@ -139,11 +140,19 @@ export function findRelationship(cache: SchemaCache, parent: Source, name: strin
   return matches[0]
 }
 
+/** PostgREST's aggregate functions; Supabase keeps them disabled (db-aggregates-enabled = false). */
+export const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max'])
+
+export const aggregatesDisabled = () => new ApiError(400, 'PGRST123', 'Use of aggregate functions is not allowed')
+
 /** Builds the node tree of a request from its select items. */
 export function buildTree(cache: SchemaCache, source: Source, items: SelectItem[], aliases: Aliases): Node {
   const node: Node = { source, alias: aliases.next(), items, embeds: [], filters: [], order: [] }
   for (const it of items) {
     if (it.kind !== 'embed') continue
+    if (AGGREGATES.has(it.name) && it.items.length === 0 && !it.hint && !it.spread && !cache.tables.has(key(source.schema, it.name))) {
+      throw aggregatesDisabled()
+    }
     const rel = findRelationship(cache, source, it.name, it.hint)
     const child = buildTree(cache, tableSource(rel.target), it.items, aliases)
     const outName = it.alias ?? it.name

@@ -475,6 +475,8 @@ export function createRest(ctx: GatewayContext): GatewayModule {
         return update(cacheNow, auth, req, schema, path, table, q, media, prefer, body)
       case 'DELETE':
         return remove(cacheNow, auth, req, schema, path, table, q, media, prefer)
+      case 'PUT':
+        return put(cacheNow, auth, req, schema, path, table, q, media, prefer, body)
       default:
         throw new ApiError(405, 'PGRST117', `Unsupported HTTP method: ${method}`)
     }
@@ -602,6 +604,50 @@ export function createRest(ctx: GatewayContext): GatewayModule {
     if (kind === 'update') headers['content-range'] = n === 0 ? `*/${counted ? 0 : '*'}` : `0-${n - 1}/${counted ? n : '*'}`
     else headers['content-range'] = `*/${counted ? n : '*'}`
     return bodyOut !== undefined ? { status: 200, body: bodyOut, headers } : { status: 204, headers }
+  }
+
+  /**
+   * PUT: PostgREST's single-row upsert. The filters must be exactly the primary
+   * key columns with `eq` (else 405 PGRST105), no limit/offset (400 PGRST114),
+   * and the body one row whose key values equal the URL's (400 PGRST115). It
+   * runs as an INSERT … ON CONFLICT (pk) DO UPDATE of the given columns, so the
+   * INSERT and UPDATE policies decide; 200 with a representation, else 204.
+   */
+  async function put(cache: SchemaCache, auth: Auth, req: IncomingMessage, schema: string, path: string, table: Table, q: Query, media: Media, prefer: Prefer, body: unknown): Promise<Reply> {
+    const top = q.filters.filter((f) => f.path.length === 0)
+    const pkFilters = new Map<string, string>()
+    for (const { f } of top) {
+      if (f.kind !== 'filter' || f.op !== 'eq' || f.negate || f.quantifier || f.field.path.length || !table.pk.includes(f.field.name) || pkFilters.has(f.field.name)) {
+        pkFilters.clear()
+        break
+      }
+      pkFilters.set(f.field.name, f.value)
+    }
+    if (!table.pk.length || pkFilters.size !== table.pk.length || top.length !== table.pk.length) {
+      throw new ApiError(405, 'PGRST105', "Filters must include all and only primary key columns with 'eq' operators")
+    }
+    if (q.limits.some((l) => l.path.length === 0) || q.offsets.some((o) => o.path.length === 0) || req.headers.range) {
+      throw new ApiError(400, 'PGRST114', 'limit/offset querystring parameters are not allowed for PUT')
+    }
+    const rows = Array.isArray(body) ? body : [body]
+    if (rows.length !== 1 || rows[0] === null || typeof rows[0] !== 'object' || Array.isArray(rows[0])) {
+      throw new ApiError(400, 'PGRST102', 'PUT takes exactly one row')
+    }
+    const row = rows[0] as Record<string, unknown>
+    for (const [c, v] of pkFilters) {
+      const given = row[c]
+      if (given === undefined || given === null || (typeof given === 'object' ? JSON.stringify(given) : String(given)) !== v) {
+        throw new ApiError(400, 'PGRST115', 'Payload values do not match URL in primary key column(s)')
+      }
+    }
+    const reply = await insert(cache, auth, req, schema, path, table,
+      { ...q, filters: q.filters.filter((f) => f.path.length > 0), onConflict: undefined },
+      media, { ...prefer, resolution: 'merge-duplicates', missing: undefined }, row)
+    const applied = preferenceApplied(prefer, 'PUT')
+    if (applied) reply.headers['preference-applied'] = applied
+    else delete reply.headers['preference-applied']
+    delete reply.headers.location
+    return reply.body !== undefined ? { ...reply, status: 200 } : { ...reply, status: 204 }
   }
 
   async function insert(cache: SchemaCache, auth: Auth, req: IncomingMessage, schema: string, path: string, table: Table, q: Query, media: Media, prefer: Prefer, body: unknown): Promise<Reply> {

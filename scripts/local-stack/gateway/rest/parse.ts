@@ -3,7 +3,7 @@
  * logic trees (`or=(…)`), `order`, and the `Prefer` header. Pure functions,
  * no SQL here; names are checked against the schema cache when SQL is built.
  */
-import { parseError } from './errors.ts'
+import { ApiError, parseError } from './errors.ts'
 
 export interface JsonStep {
   op: '->' | '->>'
@@ -213,6 +213,8 @@ function parseSelectItem(part: string, whole: string): SelectItem {
   }
   if (isEmbed || spread) throw fail(`"${part}" must be followed by (…)`)
   const path = parseJsonPath(c, 'select parameter')
+  // `col.sum()`, `col.count()`…: aggregates, disabled on Supabase.
+  if (/^\.(count|sum|avg|min|max)\(\)/.test(c.rest())) throw new ApiError(400, 'PGRST123', 'Use of aggregate functions is not allowed')
   let cast: string | undefined
   if (c.eat('::')) {
     cast = c.rest()

@@ -79,8 +79,8 @@ export async function loadSchema(sql: Sql, schemas: string[]): Promise<SchemaCac
     select c.oid::int8::text as oid, n.nspname as schema, c.relname as name, c.relkind::text as kind
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = any(${schemas}) and c.relkind in ('r', 'v', 'm', 'f', 'p')`
-  const cols = await sql<{ oid: string; name: string; type: string; category: string; typname: string; not_null: boolean; has_default: boolean }[]>`
-    select a.attrelid::int8::text as oid, a.attname as name, format_type(a.atttypid, a.atttypmod) as type,
+  const cols = await sql<{ oid: string; attnum: number; name: string; type: string; category: string; typname: string; not_null: boolean; has_default: boolean }[]>`
+    select a.attrelid::int8::text as oid, a.attnum::int as attnum, a.attname as name, format_type(a.atttypid, a.atttypmod) as type,
       t.typcategory::text as category, t.typname::text as typname, a.attnotnull as not_null,
       (a.atthasdef or a.attidentity <> '' or a.attgenerated <> '') as has_default
     from pg_attribute a
@@ -138,6 +138,16 @@ export async function loadSchema(sql: Sql, schemas: string[]): Promise<SchemaCac
                          join pg_type t2 on t2.oid = p.prorettype where n.nspname = any(${schemas}) and t2.typrelid <> 0)
       and a.attnum > 0 and not a.attisdropped
     order by a.attrelid, a.attnum`
+  // Where each view column comes from (the `resorigtbl`/`resorigcol` of the view's
+  // target list, as PostgREST reads them), so views inherit their base tables' keys.
+  const viewCols = await sql<{ view_oid: string; resno: number; resname: string; orig_oid: string; orig_col: number }[]>`
+    select c.oid::int8::text as view_oid, m[1]::int as resno, m[2] as resname, m[3]::int8::text as orig_oid, m[4]::int as orig_col
+    from pg_class c
+      join pg_namespace n on n.oid = c.relnamespace
+      join pg_rewrite r on r.ev_class = c.oid and r.rulename = '_RETURN'
+      cross join lateral regexp_matches(r.ev_action::text,
+        ':resno (\\d+) :resname (\\S+) :ressortgroupref \\d+ :resorigtbl (\\d+) :resorigcol (\\d+)', 'g') m
+    where n.nspname = any(${schemas}) and c.relkind in ('v', 'm')`
   const roleRows = await sql<{ role: string; setting: string }[]>`
     select r.rolname::text as role, unnest(s.setconfig) as setting
     from pg_db_role_setting s join pg_roles r on r.oid = s.setrole
@@ -151,9 +161,11 @@ export async function loadSchema(sql: Sql, schemas: string[]): Promise<SchemaCac
     byOid.set(r.oid, t)
     tables.set(key(r.schema, r.name), t)
   }
+  const attnames = new Map<string, string>() // oid \0 attnum -> column name
   for (const c of cols) {
     const t = byOid.get(c.oid)
     if (!t) continue
+    attnames.set(`${c.oid}\u0000${c.attnum}`, c.name)
     t.columns.set(c.name, { name: c.name, type: c.type, category: c.category, typname: c.typname, notNull: c.not_null, hasDefault: c.has_default })
     t.columnOrder.push(c.name)
   }
@@ -168,6 +180,7 @@ export async function loadSchema(sql: Sql, schemas: string[]): Promise<SchemaCac
     if (!t) continue
     t.fks.push({ name: f.name, schema: f.schema, table: f.table, columns: f.cols, refSchema: f.ref_schema, refTable: f.ref_table, refColumns: f.ref_cols })
   }
+  inferViewKeys(byOid, attnames, viewCols)
   const comp = new Map<string, Column[]>()
   for (const c of compCols) {
     const list = comp.get(c.oid) ?? []
@@ -209,6 +222,89 @@ export async function loadSchema(sql: Sql, schemas: string[]): Promise<SchemaCac
     roleSettings.set(r.role, list)
   }
   return { tables, fns: fnMap, roleSettings, loadedAt: Date.now() }
+}
+
+/**
+ * Views get the relationships of the tables they expose (contract §1.3: "views
+ * infer FKs from their base tables"), as PostgREST does: a foreign key of a
+ * base table whose columns a view exposes (under any names) becomes a foreign
+ * key of the view, and a foreign key pointing at exposed columns also points at
+ * the view — table→view, view→table and view→view. A view over a single table
+ * also inherits that table's primary key and unique keys when it exposes them,
+ * so one-to-one and many-to-many detection work through it.
+ */
+function inferViewKeys(
+  byOid: Map<string, Table>, attnames: Map<string, string>,
+  viewCols: { view_oid: string; resno: number; resname: string; orig_oid: string; orig_col: number }[],
+): void {
+  // view oid -> view column -> origin "oid\0column" (only unambiguous origins)
+  const origins = new Map<string, Map<string, string | null>>()
+  for (const r of viewCols) {
+    const view = byOid.get(r.view_oid)
+    if (!view || r.orig_oid === '0' || r.orig_col <= 0) continue
+    // Only the view's own output columns (nested target lists of subqueries are skipped).
+    if (attnames.get(`${r.view_oid}\u0000${r.resno}`) !== r.resname) continue
+    const base = attnames.get(`${r.orig_oid}\u0000${r.orig_col}`)
+    if (!base || !byOid.has(r.orig_oid)) continue
+    const m = origins.get(r.view_oid) ?? new Map<string, string | null>()
+    origins.set(r.view_oid, m)
+    const o = `${r.orig_oid}\u0000${base}`
+    m.set(r.resname, m.has(r.resname) && m.get(r.resname) !== o ? null : o)
+  }
+  // base table oid -> list of { view, base column -> view column }
+  const exposures = new Map<string, { view: Table; map: Map<string, string> }[]>()
+  for (const [viewOid, m] of origins) {
+    const view = byOid.get(viewOid)!
+    const perBase = new Map<string, Map<string, string>>()
+    for (const [viewCol, o] of m) {
+      if (!o) continue
+      const [baseOid, baseCol] = o.split('\u0000') as [string, string]
+      const map = perBase.get(baseOid) ?? new Map<string, string>()
+      if (!map.has(baseCol)) map.set(baseCol, viewCol)
+      perBase.set(baseOid, map)
+    }
+    for (const [baseOid, map] of perBase) {
+      const list = exposures.get(baseOid) ?? []
+      list.push({ view, map })
+      exposures.set(baseOid, list)
+      if (perBase.size === 1) {
+        const base = byOid.get(baseOid)!
+        const mapped = (cs: string[]) => (cs.every((c) => map.has(c)) ? cs.map((c) => map.get(c)!) : undefined)
+        const pk = mapped(base.pk)
+        if (pk && pk.length && !view.pk.length) view.pk = pk
+        for (const u of base.uniques) {
+          const mu = mapped(u)
+          if (mu) view.uniques.push(mu)
+        }
+      }
+    }
+  }
+  if (!exposures.size) return
+  const oidOf = new Map<Table, string>()
+  for (const [oid, t] of byOid) oidOf.set(t, oid)
+  const reps = (t: Table, cols: string[]) => {
+    const out: { t: Table; cols: string[] }[] = [{ t, cols }]
+    for (const { view, map } of exposures.get(oidOf.get(t) ?? '') ?? []) {
+      if (cols.every((c) => map.has(c))) out.push({ t: view, cols: cols.map((c) => map.get(c)!) })
+    }
+    return out
+  }
+  const baseFks = [...byOid.values()].flatMap((t) => t.fks.map((fk) => ({ t, fk })))
+  const byName = new Map<string, Table>()
+  for (const t of byOid.values()) byName.set(`${t.schema}\u0000${t.name}`, t)
+  for (const { t, fk } of baseFks) {
+    const target = byName.get(`${fk.refSchema}\u0000${fk.refTable}`)
+    if (!target) continue
+    for (const src of reps(t, fk.columns)) {
+      for (const dst of reps(target, fk.refColumns)) {
+        if (src.t === t && dst.t === target) continue
+        src.t.fks.push({
+          name: fk.name, schema: src.t.schema, table: src.t.name, columns: src.cols,
+          refSchema: dst.t.schema, refTable: dst.t.name, refColumns: dst.cols,
+        })
+      }
+    }
+  }
 }
 
 /** Holds the cache, loads it lazily, reloads on NOTIFY pgrst. */
