@@ -97,10 +97,9 @@ export function useSequences() {
   }
 
   async function bases(): Promise<{ id: string; name: string; members: number }[]> {
-    const { data, error } = await supabase.from('prospect_bases').select('id, name, prospect_base_members(count)')
-      .eq('tenant_id', tenantId()).is('archived_at', null).order('name')
+    const { data, error } = await supabase.rpc('sequence_bases', { p_tenant_id: tenantId() })
     if (error) throw error
-    return (data ?? []).map((b: { id: string; name: string; prospect_base_members?: { count: number }[] }) => ({ id: b.id, name: b.name, members: b.prospect_base_members?.[0]?.count ?? 0 }))
+    return z.array(z.object({ id: z.string(), name: z.string(), members: num })).parse(data ?? [])
   }
 
   async function create(input: { name: string; prospect_base_id: string }): Promise<string> {

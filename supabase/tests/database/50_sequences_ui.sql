@@ -6,7 +6,7 @@
 begin;
 \ir _helpers.psql
 select tests.seed_two_tenants();
-select plan(43);
+select plan(45);
 
 -- A second contact in A's base, without a first name (a template using {{firstName}} holds it).
 insert into public.contacts (id, tenant_id, kind, company_name, email, phone)
@@ -139,8 +139,12 @@ select is((select audience_size::int from public.sequence_overview(tests.tenant(
 select is((select sum(contacts)::int from public.sequence_enrolment_summary(:'s') where status = 'active'), 3, 'the enrolment summary counts active contacts');
 select is((select count(*)::int from public.sequence_contacts(:'s', null, 'sans prenom')), 1, 'the per-contact table searches names without accents');
 
+select is((select members::int from public.sequence_bases(tests.tenant('a')) where id = 'ba000000-0000-4000-8000-0000000000a1'), 3,
+          'the base picker counts the base''s contacts');
+
 select tests.authenticate_as(tests.uid('b_owner'));
 select is((select count(*)::int from public.sequence_overview(tests.tenant('a'))), 0, 'another agency sees none of A''s sequences in the list');
+select is((select count(*)::int from public.sequence_bases(tests.tenant('a'))), 0, '… nor its bases in the picker');
 select is((select count(*)::int from public.sequence_step_stats(:'s')), 0, '… nor their stats');
 
 -- ---------------------------------------------------------------- A/B override
