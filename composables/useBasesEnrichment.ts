@@ -39,7 +39,7 @@ export function useBasesEnrichment() {
     return job.id
   }
 
-  async function toReview(baseId: string, limit = 10): Promise<ReviewItem[]> {
+  async function toReview(baseId: string, limit = 5): Promise<ReviewItem[]> {
     const { data: members, error: e1 } = await supabase.from('prospect_base_members').select('contact_id').eq('tenant_id', tenant()).eq('prospect_base_id', baseId).limit(1000)
     if (e1) throw e1
     const ids = (members ?? []).map((m) => m.contact_id as string)

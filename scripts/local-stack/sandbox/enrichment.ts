@@ -8,7 +8,7 @@
  * Deterministic per company (hash of the SIREN), so tests know what to expect:
  *   0-4  official site www.<slug>.fr, its snippet shows contact@<slug>.fr
  *   5-6  official site only (no e-mail on the page)
- *   7    two look-alike sites (www.<slug>.fr and www.<slug>-groupe.com): ambiguous
+ *   7    two look-alike sites (www.<slug>.fr and www.<slug>.com): ambiguous, the AI breaks the tie
  *   8    only a directory page, whose snippet shows a personal address (never kept)
  *   9    nothing but directory pages
  * Every answer also lists a directory page (annuaire) that is not the
@@ -29,7 +29,7 @@ export function resultsFor(c: Company): { title: string; url: string; descriptio
   const site = { title: `${c.nom_complet} — ${city}`, url: `https://www.${slug}.fr/`, description: `Bienvenue chez ${c.nom_complet}, votre partenaire à ${city}.` }
   if (b <= 4) return [{ ...site, description: `${site.description} Écrivez-nous : contact@${slug}.fr` }, dir]
   if (b <= 6) return [site, dir]
-  if (b === 7) return [site, { title: `${c.nom_complet} Groupe`, url: `https://www.${slug}-groupe.com/`, description: `${c.nom_complet} et ses filiales.` }, dir]
+  if (b === 7) return [site, { title: `${c.nom_complet}`, url: `https://www.${slug}.com/`, description: `${c.nom_complet}, le site du groupe.` }, dir]
   if (b === 8) {
     const d = c.dirigeants[0]
     const personal = d ? `${slugOf(d.prenoms.split(' ')[0])}.${slugOf(d.nom)}@gmail.com` : 'gerant@gmail.com'
@@ -39,8 +39,12 @@ export function resultsFor(c: Company): { title: string; url: string; descriptio
 }
 
 export function createEnrichment(ctx: SandboxContext, data: CompaniesDataset = CompaniesDataset.load()) {
-  const byName = new Map<string, Company>()
-  for (const c of data.all()) byName.set(normalize(c.nom_complet), c)
+  // Several fictional companies share a name: the town in the query tells them apart.
+  const byName = new Map<string, Company[]>()
+  for (const c of data.all()) {
+    const k = normalize(c.nom_complet)
+    byName.set(k, [...(byName.get(k) ?? []), c])
+  }
   const names = [...byName.keys()].sort((a, b) => b.length - a.length)
   return {
     async handle(r: SandboxRequest) {
@@ -51,7 +55,8 @@ export function createEnrichment(ctx: SandboxContext, data: CompaniesDataset = C
       if (q.length < 2) throw new HttpError(422, 'q', { type: 'ErrorResponse', error: { code: 'VALIDATION', detail: 'q is required', status: 422 } })
       const nq = normalize(q)
       const name = names.find((n) => nq.includes(n))
-      const company = name ? byName.get(name) : undefined
+      const same = name ? byName.get(name)! : []
+      const company = same.find((c) => nq.includes(normalize(c.siege.libelle_commune ?? ''))) ?? same[0]
       const results = company ? resultsFor(company) : []
       ctx.record({ provider: 'enrichment', direction: 'in', method: 'GET', path: `/enrichment${r.path}${r.url.search}`, status: 200, summary: `${results.length} résultat(s)` })
       return sendJson(r.res, 200, {

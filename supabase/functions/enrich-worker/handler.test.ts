@@ -34,11 +34,16 @@ Deno.test('matchFindings: own-domain generic e-mail is confident; directories an
 Deno.test('matchFindings: look-alike sites are ambiguous (review), an AI tie-break still needs review', () => {
   const results = [
     { title: 'a', url: 'https://www.les-toits-de-kerriard.fr/', description: '' },
-    { title: 'b', url: 'https://www.les-toits-de-kerriard-groupe.com/', description: '' },
+    { title: 'b', url: 'https://www.les-toits-de-kerriard.com/', description: '' },
   ]
   const none = matchFindings({ name: 'LES TOITS DE KERRIARD' }, results)
   assert.equal(none[0].field, 'website')
+  assert.equal(none[0].confidence, 0.5)
+  const longer = matchFindings({ name: 'LES TOITS DE KERRIARD' }, [results[0], { title: 'c', url: 'https://www.les-toits-de-kerriard-groupe-invest.fr/', description: '' }])
+  assert.equal(longer[0].value, 'https://les-toits-de-kerriard.fr/')
+  assert.ok(longer[0].confidence >= 0.8, 'the exact name beats a longer look-alike')
   const tie = matchFindings({ name: 'LES TOITS DE KERRIARD' }, results, 1)
+  assert.equal(tie[0].value, 'https://les-toits-de-kerriard.com/')
   assert.ok(tie[0].confidence < 0.8)
 })
 

@@ -41,20 +41,26 @@ const domainOf = (url: string) => {
 
 export interface Candidate { url: string; similarity: number }
 
-/** Website candidates, best first. */
+/**
+ * Website candidates, best first. Similarity = share of the name's distinctive
+ * words found in the host label × how much of the label the full name covers,
+ * so www.<exact-name>.fr scores 1 and a look-alike with extra words less.
+ */
 export function websiteCandidates(q: CompanyQuery, results: SearchResult[]): Candidate[] {
   const words = distinctiveWords(q.name)
   if (!words.length) return []
+  const full = fold(q.name).replace(/[^a-z0-9]/g, '')
   const out: Candidate[] = []
+  const seen = new Set<string>()
   for (const r of results) {
     const host = domainOf(r.url)
-    if (!host || DIRECTORIES.test(host)) continue
-    const label = hostLabel(r.url).replace(/-/g, '')
+    if (!host || DIRECTORIES.test(host) || seen.has(host)) continue
+    seen.add(host)
+    const label = hostLabel(r.url).replace(/[^a-z0-9]/g, '')
     const hit = words.filter((w) => label.includes(w)).length / words.length
-    // an exact host (all words, nothing else) beats a look-alike with extra words
-    const extra = label.length - words.join('').length
-    const similarity = hit - (hit === 1 && extra > 0 ? Math.min(0.15, extra / 40) : 0)
-    if (hit >= 0.5) out.push({ url: `https://${host}/`, similarity })
+    const coverage = label === full ? 1 : Math.min(full.length, label.length) / Math.max(full.length, label.length)
+    const similarity = hit * coverage
+    if (hit >= 0.5 && similarity >= 0.4) out.push({ url: `https://${host}/`, similarity })
   }
   return out.sort((a, b) => b.similarity - a.similarity)
 }
