@@ -160,8 +160,13 @@ test('a 4-step sequence with a condition and an A/B step: build, enrol a base, r
   // Paul opens and clicks, then replies (sandbox → Brevo webhooks).
   const sql = postgres(env('SUPABASE_DB_URL'), { max: 1, onnotice: () => {} })
   try {
-    const [paulSend] = await sql`select provider_message_id from public.message_sends where sequence_id = ${sequenceId} and contact_id = ${fx.paul.id} and provider_message_id is not null`
-    const messageId = paulSend!.provider_message_id as string
+    // The worker records Brevo's message id right after the call (the e-mail may reach the catcher first).
+    let messageId = ''
+    await expect.poll(async () => {
+      const [row] = await sql`select provider_message_id from public.message_sends where sequence_id = ${sequenceId} and contact_id = ${fx.paul.id} and provider_message_id is not null`
+      messageId = (row?.provider_message_id as string | undefined) ?? ''
+      return messageId
+    }, { message: 'Paul’s send has its Brevo message id' }).not.toBe('')
     for (const event of ['opened', 'click']) {
       const r = await fetch(`${env('SANDBOX_URL')}/_sandbox/brevo/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messageId, event, link: 'https://etoile-immobilier.fr/estimation' }) })
       expect((await r.json() as { status?: number }).status, `brevo-webhook accepted ${event}`).toBe(200)
