@@ -20,6 +20,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { createClient } from '@supabase/supabase-js'
 import postgres from 'postgres'
+import WebSocket from 'ws'
 import { startStack } from '../scripts/local-stack/stack.ts'
 import { BATCH_ROWS, createPipeline, csvRecords, sniffCsv, SNIFF_BYTES, type BatchRow } from '../app/utils/import/engine.ts'
 import { autoMapping } from '../app/utils/import/fields.ts'
@@ -98,14 +99,14 @@ async function main() {
   const stack = await startStack({ mode: 'test', dataDir: join(tmp, 'stack'), app: false, seed: false, log: () => {} })
   const sql = postgres(stack.cfg.dbUrl, { max: 2, onnotice: () => {} })
   try {
-    const svc = createClient(stack.cfg.apiUrl, stack.cfg.keys.serviceRoleKey, { auth: { persistSession: false } })
+    const svc = createClient(stack.cfg.apiUrl, stack.cfg.keys.serviceRoleKey, { auth: { persistSession: false }, realtime: { transport: WebSocket as never } })
     const email = 'bench.import@immo-ai.test'
     const { data: u, error: ue } = await svc.auth.admin.createUser({ email, password: 'Bench-import-2026', email_confirm: true })
     if (ue) throw ue
     const [a] = await sql`insert into public.tenants (slug, legal_name) values ('bench-import', 'Bench Import') returning id`
     const [b] = await sql`insert into public.tenants (slug, legal_name) values ('bench-copy', 'Bench COPY') returning id`
     await sql`insert into public.tenant_members (tenant_id, user_id, role) values (${a!.id}, ${u.user!.id}, 'owner'), (${b!.id}, ${u.user!.id}, 'owner')`
-    const client = createClient(stack.cfg.apiUrl, stack.cfg.keys.anonKey, { auth: { persistSession: false } })
+    const client = createClient(stack.cfg.apiUrl, stack.cfg.keys.anonKey, { auth: { persistSession: false }, realtime: { transport: WebSocket as never } })
     const { error: se } = await client.auth.signInWithPassword({ email, password: 'Bench-import-2026' })
     if (se) throw se
 
@@ -134,15 +135,25 @@ async function main() {
       let batchNo = 0
       let batch: BatchRow[] = []
       const send = (rows: BatchRow[], no: number) => inflight.then(async () => {
-        const { data, error: e } = await client.rpc('import_apply_batch', { p_import_id: id, p_batch_no: no, p_rows: rows })
-        if (e) throw e
+        let data: unknown = null
+        for (let attempt = 0; ; attempt++) {
+          const r = await client.rpc('import_apply_batch', { p_import_id: id, p_batch_no: no, p_rows: rows })
+          if (!r.error) { data = r.data; break }
+          // a lost connection is retried, as the app does: the replay of an applied batch writes nothing
+          if (attempt >= 2 || !/fetch failed|ECONNRESET/.test(r.error.message)) throw r.error
+        }
         const c = data as Record<string, number>
         totals.rows += c.rows!; totals.created += c.created!; totals.duplicates += c.duplicates!; totals.rejected += c.rejected!
       })
       for await (const recs of csvRecords(fileChunks(csvPath), sniffed)) {
-        for (const r of p.process(recs).rows) {
-          batch.push(r)
-          if (batch.length === BATCH_ROWS) { await inflight; inflight = send(batch, batchNo++); batch = [] }
+        // The gateway runs in this process: work in batch-sized slices and yield, so the
+        // batch in flight is served while the next one is prepared (the browser has a Worker).
+        for (let i = 0; i < recs.length; i += BATCH_ROWS) {
+          for (const r of p.process(recs.slice(i, i + BATCH_ROWS)).rows) {
+            batch.push(r)
+            if (batch.length === BATCH_ROWS) { await inflight; inflight = send(batch, batchNo++); batch = [] }
+          }
+          await new Promise((r) => setImmediate(r))
         }
       }
       if (batch.length) { await inflight; inflight = send(batch, batchNo++) }

@@ -23,7 +23,7 @@ export function normalizeHeader(h: string): string {
 const SYNONYMS: Record<ContactField, string[]> = {
   first_name: ['prenom', 'first name', 'firstname', 'given name', 'prenom contact', 'prenom du contact'],
   last_name: ['nom', 'nom de famille', 'last name', 'lastname', 'surname', 'family name', 'nom contact', 'nom du contact'],
-  full_name: ['nom complet', 'nom et prenom', 'prenom et nom', 'nom prenom', 'prenom nom', 'full name', 'name', 'contact', 'interlocuteur'],
+  full_name: ['nom complet', 'nom et prenom', 'prenom et nom', 'nom prenom', 'prenom nom', 'full name', 'name', 'interlocuteur'],
   email: ['email', 'e mail', 'mail', 'courriel', 'adresse email', 'adresse e mail', 'adresse mail', 'email address', 'e mail address', 'mel'],
   phone: ['telephone', 'tel', 'phone', 'portable', 'mobile', 'numero de telephone', 'tel portable', 'tel mobile', 'gsm', 'phone number', 'telephone mobile', 'telephone portable', 'tel fixe', 'telephone fixe'],
   company_name: ['societe', 'entreprise', 'raison sociale', 'company', 'company name', 'organisation', 'organization', 'nom entreprise', 'nom de la societe', 'denomination', 'enseigne'],
