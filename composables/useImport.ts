@@ -118,8 +118,9 @@ export function useImport() {
               return
             }
             lastError = e2
-            // a lost answer is retried: the replay returns the first call's counts
-            if (!/fetch|network|timeout/i.test(String((e2 as { message?: string }).message))) break
+            // A lost answer is retried (the replay returns the first call's counts), and so is a
+            // statement timeout on a busy database (the batch is atomic: nothing of it was written).
+            if (!/fetch|network|timeout/i.test(String((e2 as { message?: string }).message)) && (e2 as { code?: string }).code !== '57014') break
           }
           w.postMessage({ type: 'abort' })
           reject(lastError)
