@@ -51,9 +51,15 @@ select is(private.take_send_tokens('unknown-provider', 7), 7, 'a provider withou
 
 -- ---------------------------------------------------------------- orphans and dead letters
 delete from pgmq.q_email where message ->> 'sendId' = (select id::text from message_sends where contact_id = 'c0000000-0000-4000-8000-00000000f003');
-select is(private.requeue_orphan_sends(now()), 0, 'the sweep leaves a send touched in the last 15 minutes alone');
-select is(private.requeue_orphan_sends(now() + interval '1 hour'), 1, 'a queued send whose queue message was lost is queued again by the sweep');
-select is(private.requeue_orphan_sends(now() + interval '1 hour'), 0, '… once');
+create or replace function pg_temp.f003_messages() returns int language sql as $$
+  select count(*)::int from pgmq.q_email where message ->> 'sendId' = (select id::text from message_sends where contact_id = 'c0000000-0000-4000-8000-00000000f003')
+$$;
+select private.requeue_orphan_sends(now());
+select is(pg_temp.f003_messages(), 0, 'the sweep leaves a send touched in the last 15 minutes alone');
+select private.requeue_orphan_sends(now() + interval '1 hour');
+select is(pg_temp.f003_messages(), 1, 'a queued send whose queue message was lost is queued again by the sweep');
+select private.requeue_orphan_sends(now() + interval '1 hour');
+select is(pg_temp.f003_messages(), 1, '… once');
 update message_sends set status = 'failed', error = 'brevo: invalid email', finished_at = now() where contact_id = 'c0000000-0000-4000-8000-00000000f003';
 select tests.authenticate_as(tests.uid('a_assistant'));
 select is((select (category, reason)::text from sending_dead_letters where contact_id = 'c0000000-0000-4000-8000-00000000f003'), '(provider_rejected,"brevo: invalid email")',
