@@ -43,7 +43,7 @@ test('a reply lands in the inbox live and the agent answers it by SMS', async ({
   // The prospect answers by SMS: Twilio's inbound webhook, signed, through the sandbox.
   const r = await fetch(`${env('SANDBOX_URL')}/_sandbox/twilio/inbound`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ from: prospect.phone, to: 'ETOILE', body: 'Bonjour, oui je veux bien une estimation. Je suis disponible jeudi.' }),
+    body: JSON.stringify({ from: prospect.phone, to: '+33170000001', body: 'Bonjour, oui je veux bien une estimation. Je suis disponible jeudi.' }),
   })
   expect(r.ok).toBe(true)
   const delivery = await r.json() as { status?: number }
