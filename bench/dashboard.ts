@@ -88,12 +88,13 @@ async function main() {
       await tx`insert into public.pipeline_stages (id, tenant_id, pipeline_id, name, position, probability, kind)
                select ('57a90000-0000-4000-8000-0000000000' || lpad(n::text, 2, '0'))::uuid, ${T}, '91be0000-0000-4000-8000-0000000000d1', name, n, prob, kind::public.stage_kind
                  from (values (1, 'Nouveau', 10, 'open'), (2, 'Estimation', 30, 'open'), (3, 'Mandat', 50, 'open'), (4, 'Offre', 70, 'open'), (5, 'Gagné', 100, 'won'), (6, 'Perdu', 0, 'lost')) v(n, name, prob, kind)`
-      await tx`insert into public.deals (id, tenant_id, pipeline_id, stage_id, contact_id, title, value, probability, lost_reason, stage_entered_at, closed_at, created_at)
+      await tx`insert into public.deals (id, tenant_id, pipeline_id, stage_id, contact_id, title, value, probability, lost_reason, stage_entered_at, closed_at, created_at, board_rank)
                select gen_random_uuid(), ${T}, '91be0000-0000-4000-8000-0000000000d1', ('57a90000-0000-4000-8000-0000000000' || lpad(st::text, 2, '0'))::uuid,
                       (select id from public.contacts where tenant_id = ${T} order by id offset (i * 37) % ${CONTACTS} limit 1), 'Affaire ' || i,
                       case when i % 25 = 0 then null else 200000 + (i * 7919) % 900000 end, null,
                       case when st = 6 then (array['Prix', 'Concurrence', 'Abandon'])[1 + i % 3] end,
-                      now() - make_interval(days => i % 300), case when st >= 5 then now() - make_interval(days => i % 300) end, now() - make_interval(days => 30 + i % 300)
+                      now() - make_interval(days => i % 300), case when st >= 5 then now() - make_interval(days => i % 300) end, now() - make_interval(days => 30 + i % 300),
+                      i * 1024
                  from generate_series(1, 2000) i cross join lateral (select 1 + i % 6 as st) s`
       await tx`insert into public.deal_stage_history (tenant_id, deal_id, from_stage_id, to_stage_id, changed_at, time_in_previous_stage)
                select d.tenant_id, d.id, case when n > 1 then '57a90000-0000-4000-8000-000000000001'::uuid end, d.stage_id,
