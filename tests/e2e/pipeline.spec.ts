@@ -80,6 +80,7 @@ test('drag a deal with the mouse; a second agent sees it move within a second (R
   const t0 = Date.now()
   await expect(column(page2, STAGE.estimation).locator(`article[data-deal-id="${id}"]`)).toBeVisible({ timeout: 1_000 })
   test.info().annotations.push({ type: 'realtime-latency-ms', description: String(Date.now() - t0) })
+  console.log(`Realtime: the second agent saw the move ${Date.now() - t0} ms after move_deal answered`)
   await expect(column(page2, STAGE.nouveau).locator(`article[data-deal-id="${id}"]`)).toHaveCount(0)
 
   const row = await dealRow(id)
@@ -126,6 +127,7 @@ test('move a deal with the keyboard: Space lifts, arrows move, Space drops, all 
 })
 
 test('lose a deal with a reason from the list; the list view and the deal page show it', async ({ page }) => {
+  test.slow() // three audited pages
   const c = await watchConsole(page)
   const title = unique('Maison perdue')
   const id = await makeDeal(title, STAGE.mandat)
