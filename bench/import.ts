@@ -41,15 +41,21 @@ const LAST = ['Martin', 'Bernard', 'Dubois', 'Lefèvre', 'Lemaître', 'Garçon',
 const CITIES: [string, string][] = [['75008', 'Paris'], ['92200', 'Neuilly-sur-Seine'], ['92300', 'Levallois-Perret'], ['69002', 'Lyon'], ['13008', 'Marseille'], ['33000', 'Bordeaux'], ['06000', 'Nice'], ['44000', 'Nantes']]
 const DOMAINS = ['orange.fr', 'free.fr', 'gmail.com', 'wanadoo.fr', 'laposte.net', 'sfr.fr']
 const TYPES = ['Appartement', 'Maison', 'Studio', 'Loft', 'Hôtel particulier']
-function siret(i: number): string {
-  const base = String(100000000000 + i * 7).slice(-13).padStart(13, '1')
+/** A SIRET whose SIREN (9 digits) and whole number (14 digits) both pass the Luhn check, as real ones do. */
+function luhnDigit(body: string): string {
   for (let d = 0; d <= 9; d++) {
-    const s = base + d
+    const s = body + d
     let sum = 0
-    for (let k = 0; k < 14; k++) { let x = s.charCodeAt(13 - k) - 48; if (k % 2) { x *= 2; if (x > 9) x -= 9 } sum += x }
-    if (sum % 10 === 0) return s
+    for (let k = 0; k < s.length; k++) { let x = s.charCodeAt(s.length - 1 - k) - 48; if (k % 2) { x *= 2; if (x > 9) x -= 9 } sum += x }
+    if (sum % 10 === 0) return String(d)
   }
-  return base + '0'
+  return '0'
+}
+function siret(i: number): string {
+  const siren8 = String(10000000 + ((i * 7919) % 89999999)).slice(0, 8)
+  const siren = siren8 + luhnDigit(siren8)
+  const nic4 = String(1000 + (i % 9000)).slice(0, 4)
+  return siren + nic4 + luhnDigit(siren + nic4)
 }
 const CP1252: Record<string, number> = { '€': 0x80, '’': 0x92, 'œ': 0x9c }
 function encode1252(s: string): Buffer {

@@ -191,7 +191,8 @@ export function normalizeRow(cells: string[], headers: string[], mapping: Mappin
       }
       case 'siret': {
         const s = cleanDigits(raw)
-        if (siretProblem(s)) return reject('siret', 'invalid_siret', raw)
+        // a SIRET's first 9 digits are its SIREN, which has its own check digit (La Poste aside)
+        if (siretProblem(s) || (!s.startsWith('356000000') && !isValidSiren(s.slice(0, 9)))) return reject('siret', 'invalid_siret', raw)
         contact.siret = s
         break
       }

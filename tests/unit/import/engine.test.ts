@@ -168,6 +168,8 @@ describe('normalisation', () => {
     expect(row(['Anne', 'Aubert', 'anne@', '', '', '', '', '']).error).toMatchObject({ field: 'email', code: 'invalid_email' })
     expect(row(['Anne', 'Aubert', '', '12', '', '', '', '']).error).toMatchObject({ field: 'phone', code: 'invalid_phone' })
     expect(row(['Anne', 'Aubert', '', '', '', '', '73282932000075', '']).error).toMatchObject({ field: 'siret', code: 'invalid_siret' })
+    // the 14 digits pass the Luhn check but the SIREN inside does not
+    expect(row(['Anne', 'Aubert', '', '', '', '', '12345678000014', '']).error).toMatchObject({ field: 'siret', code: 'invalid_siret' })
     expect(row(['=SUM(A1)', 'Aubert', '', '', '', '', '', '']).error).toMatchObject({ field: 'first_name', code: 'formula' })
     expect(row(['@cmd', 'Aubert', '', '', '', '', '', '']).error).toMatchObject({ code: 'formula' })
     expect(row(['<img src=x onerror=alert(1)>', 'Aubert', '', '', '', '', '', '']).error).toMatchObject({ field: 'first_name', code: 'html' })
