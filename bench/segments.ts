@@ -7,7 +7,7 @@
  * 100,000 contacts with scripts/generate-load-data.ts, scores every contact
  * (private.refresh_contact_scores, set-based), then measures the first page
  * (50 rows, newest activity first) of a segment with 3 filters — city, tag,
- * score ≥ 30 — through public.segment_contacts exactly as an API request runs
+ * score ≥ the tenant's median (or --min-score=N) — through public.segment_contacts exactly as an API request runs
  * it (a transaction with `set local role authenticated` and the member's
  * request.jwt.claims, so RLS applies, plus the dynamic SQL built from the
  * JSON filters). The physical limit it is compared with: the same page
@@ -50,10 +50,13 @@ async function main() {
 
     // The most common city of the tenant, so the filter is realistic rather than empty.
     const [top] = await sql`select city, count(*)::int as n from public.contacts where tenant_id = ${tenant} group by city order by 2 desc limit 1`
+    // The score threshold is the tenant's median score, so the segment is neither empty nor everything.
+    const [med] = await sql`select percentile_disc(0.5) within group (order by score)::int as s from public.contact_scores where tenant_id = ${tenant}`
+    const minScore = Number(process.argv.find((a) => a.startsWith('--min-score='))?.split('=')[1] ?? med.s)
     const filters = [
       { field: 'city', op: 'eq', value: top.city },
       { field: 'tags', op: 'contains_any', value: ['vendeur'] },
-      { field: 'score', op: 'gte', value: 30 },
+      { field: 'score', op: 'gte', value: minScore },
     ]
     const claims = JSON.stringify({ sub: owner, role: 'authenticated', aud: 'authenticated' })
     const asMember = async <T>(fn: (tx: postgres.TransactionSql) => Promise<T>) =>
@@ -69,14 +72,14 @@ async function main() {
              c.lifecycle_stage, c.owner_id, c.last_activity_at, s.score, s.label
         from public.contacts c left join public.contact_scores s on s.tenant_id = c.tenant_id and s.contact_id = c.id
        where c.tenant_id = ${tenant} and c.deleted_at is null
-         and lower(c.city) = lower(${top.city}) and c.tags && ${['vendeur']}::text[] and coalesce(s.score, 0) >= 30
+         and lower(c.city) = lower(${top.city}) and c.tags && ${['vendeur']}::text[] and coalesce(s.score, 0) >= ${minScore}
        order by c.last_activity_at desc, c.id desc limit 50`)
 
     const first = await segPage()
     const check = await plain()
     if (first.length !== check.length || first.some((r, i) => r.id !== check[i].id)) throw new Error('segment_contacts and the plain query disagree')
     const [{ n: matching }] = await segCount()
-    console.log(`segment: city = ${top.city} (${top.n} contacts), tag vendeur, score ≥ 30 → ${matching} contacts; first page ${first.length} rows`)
+    console.log(`segment: city = ${top.city} (${top.n} contacts), tag vendeur, score ≥ ${minScore} → ${matching} contacts; first page ${first.length} rows`)
 
     const run = async (label: string, f: () => Promise<unknown>) => {
       for (let i = 0; i < 10; i++) await f() // warm-up
@@ -100,8 +103,8 @@ async function main() {
     const plan = await asMember((tx) => tx.unsafe(`explain (analyze, buffers, costs off) select * from public.segment_contacts($1, $2::jsonb, 'recent', null, 50)`, [tenant, JSON.stringify(filters)]))
     console.log(`\n(the function hides its inner plan; the page query itself:)`)
     const inner = await sql.unsafe(`explain (analyze, buffers, costs off) select c.id from public.contacts c left join public.contact_scores s on s.tenant_id = c.tenant_id and s.contact_id = c.id
-       where c.tenant_id = $1 and c.deleted_at is null and lower(c.city) = lower($2) and c.tags && array['vendeur'] and coalesce(s.score, 0) >= 30
-       order by c.last_activity_at desc, c.id desc limit 50`, [tenant, top.city])
+       where c.tenant_id = $1 and c.deleted_at is null and lower(c.city) = lower($2) and c.tags && array['vendeur'] and coalesce(s.score, 0) >= $3
+       order by c.last_activity_at desc, c.id desc limit 50`, [tenant, top.city, minScore])
     console.log(inner.map((r) => r['QUERY PLAN']).join('\n'))
     void plan
   } finally {
