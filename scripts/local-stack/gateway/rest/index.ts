@@ -344,6 +344,7 @@ export function createRest(ctx: GatewayContext): GatewayModule {
     opts: { check?: (results: Row[][]) => void; rollback?: boolean } = {},
   ): Promise<Row[][]> {
     const c = await ctx.api.reserve()
+    let ended = false
     try {
       const send = (s: Stmt | string) => {
         const q = typeof s === 'string' ? c.unsafe(s) : c.unsafe(s.text, s.params, { prepare: true, simple: false })
@@ -358,21 +359,28 @@ export function createRest(ctx: GatewayContext): GatewayModule {
       if (failed) {
         // A failed statement aborts the transaction: the pipelined `commit` rolls it back.
         await (ending ?? send('rollback')).catch(() => {})
+        ended = true
         throw failed.reason
       }
       const results = settled.slice(2).map((r) => (r as PromiseFulfilledResult<Row[]>).value)
-      if (ending) await ending
-      else {
+      if (ending) {
+        ended = true
+        await ending
+      } else {
         try {
           opts.check!(results)
         } catch (e) {
+          ended = true
           await send('rollback')
           throw e
         }
+        ended = true
         await send(end)
       }
       return results
     } finally {
+      // Never hand back a connection inside a transaction: queued before release, this runs first.
+      if (!ended) c.unsafe('rollback').execute().catch(() => {})
       c.release()
     }
   }
