@@ -20,7 +20,7 @@ test('sign-up: weak password and an address already used get clear French errors
 })
 
 test('sign-up → confirmation e-mail → onboarding steps 1 to GO → dashboard', async ({ page }) => {
-  test.setTimeout(180_000)
+  test.setTimeout(300_000)
   const c = await watchConsole(page)
   const email = uniqueEmail('lucie')
   await open(page, '/inscription')
@@ -66,7 +66,8 @@ test('sign-up → confirmation e-mail → onboarding steps 1 to GO → dashboard
   await page.getByText('Appartements', { exact: true }).click()
   const zones = page.getByRole('combobox', { name: 'Zones géographiques' })
   await zones.fill('Paris 11')
-  await expect(page.getByRole('option', { name: /Paris 11e Arrondissement \(75011\)/ })).toBeVisible()
+  // The first lookup loads the communes dataset on the server: on a busy machine it takes longer than the default wait.
+  await expect(page.getByRole('option', { name: /Paris 11e Arrondissement \(75011\)/ })).toBeVisible({ timeout: 45_000 })
   await zones.press('ArrowDown')
   await zones.press('Enter')
   await expect(page.getByRole('button', { name: /Retirer Paris 11e Arrondissement/ })).toBeVisible()
