@@ -37,27 +37,27 @@ async function directFigures(from: string, to: string) {
              count(*) filter (where exists (select 1 from public.message_events x where x.send_id = s.id and x.type = 'replied'))::int as replied
         from public.message_sends s
        where s.tenant_id = ${tid} and s.status in ('sent', 'delivered')
-         and coalesce(s.sent_at, s.queued_at) >= ${lo}::timestamptz and coalesce(s.sent_at, s.queued_at) < ${hi}::timestamptz`
+         and coalesce(s.sent_at, s.queued_at) >= ${lo}::text::timestamptz and coalesce(s.sent_at, s.queued_at) < ${hi}::text::timestamptz`
     const [f] = await sql`
       select count(*)::int as contacted from (
         select contact_id, min(coalesce(sent_at, queued_at)) as first_at from public.message_sends
          where tenant_id = ${tid} and status in ('sent', 'delivered') and contact_id is not null group by 1) x
-       where first_at >= ${lo}::timestamptz and first_at < ${hi}::timestamptz`
+       where first_at >= ${lo}::text::timestamptz and first_at < ${hi}::text::timestamptz`
     const [w] = await sql`
       select count(*)::int as n, coalesce(sum(d.value) filter (where d.currency = 'EUR'), 0)::float8 as value
         from public.deals d join public.pipeline_stages s on s.id = d.stage_id
-       where d.tenant_id = ${tid} and s.kind = 'won' and d.closed_at >= ${lo}::timestamptz and d.closed_at < ${hi}::timestamptz`
+       where d.tenant_id = ${tid} and s.kind = 'won' and d.closed_at >= ${lo}::text::timestamptz and d.closed_at < ${hi}::text::timestamptz`
     const [l] = await sql`
       select count(distinct coalesce(nullif(btrim(d.lost_reason), ''), '—'))::int as reasons
         from public.deals d join public.pipeline_stages s on s.id = d.stage_id
-       where d.tenant_id = ${tid} and s.kind = 'lost' and d.closed_at >= ${lo}::timestamptz and d.closed_at < ${hi}::timestamptz`
+       where d.tenant_id = ${tid} and s.kind = 'lost' and d.closed_at >= ${lo}::text::timestamptz and d.closed_at < ${hi}::text::timestamptz`
     // ROI, any touch within 90 days, 5 % fees: EUR deals won in the period whose
     // contact received a sequence message in the 90 days before the win.
     const [r] = await sql`
       select coalesce(round(sum(d.value) * 5 / 100, 2), 0)::float8 as fees, count(*)::int as deals
         from public.deals d join public.pipeline_stages s on s.id = d.stage_id
        where d.tenant_id = ${tid} and s.kind = 'won' and d.currency = 'EUR'
-         and d.closed_at >= ${lo}::timestamptz and d.closed_at < ${hi}::timestamptz
+         and d.closed_at >= ${lo}::text::timestamptz and d.closed_at < ${hi}::text::timestamptz
          and exists (select 1 from public.message_sends m
                       where m.tenant_id = d.tenant_id and m.contact_id = d.contact_id and m.sequence_id is not null
                         and m.status in ('sent', 'delivered') and m.queued_at <= d.closed_at

@@ -100,7 +100,7 @@ export function funnelSvg(data: ReportData): string {
       `<rect x="${labelW}" y="${y + 5}" width="${bw.toFixed(1)}" height="18" rx="3" fill="#0072B2" fill-opacity="${(1 - i * 0.1).toFixed(2)}"/>` +
       `<text x="${w}" y="${y + 18}" font-size="13" font-weight="bold" fill="#0f172a" text-anchor="end">${fin(v)}</text>`
   }).join('')
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${FUNNEL.length * rowH}" viewBox="0 0 ${w} ${FUNNEL.length * rowH}" role="img" aria-label="Entonnoir de prospection" font-family="Arial, sans-serif">${bars}</svg>`
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="100%" style="max-width:${w}px;height:auto;display:block" viewBox="0 0 ${w} ${FUNNEL.length * rowH}" role="img" aria-label="Entonnoir de prospection" font-family="Arial, sans-serif">${bars}</svg>`
 }
 
 export function dailySvg(data: ReportData): string {
@@ -113,7 +113,7 @@ export function dailySvg(data: ReportData): string {
   const ticks = [0, Math.round(max / 2), max].map((v) => `<text x="${padL - 6}" y="${y(v) + 4}" font-size="10" fill="#64748b" text-anchor="end">${fin(v)}</text><line x1="${padL}" x2="${w - 8}" y1="${y(v)}" y2="${y(v)}" stroke="#e2e8f0"/>`).join('')
   const labels = d.length ? [0, Math.floor((d.length - 1) / 2), d.length - 1].map((i, k) => `<text x="${x(i)}" y="${h - 6}" font-size="10" fill="#64748b" text-anchor="${k === 0 ? 'start' : k === 2 ? 'end' : 'middle'}">${fday(d[i]!.day)}</text>`).join('') : ''
   const legend = [['Envoyés', '#0072B2'], ['Ouverts', '#E69F00'], ['Réponses', '#009E73']].map(([l, c], i) => `<rect x="${padL + i * 100}" y="${h + 6}" width="10" height="10" fill="${c}"/><text x="${padL + 14 + i * 100}" y="${h + 15}" font-size="11" fill="#334155">${l}</text>`).join('')
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h + 22}" viewBox="0 0 ${w} ${h + 22}" role="img" aria-label="Envois, ouvertures et réponses par jour" font-family="Arial, sans-serif">${ticks}${labels}` +
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="100%" style="max-width:${w}px;height:auto;display:block" viewBox="0 0 ${w} ${h + 22}" role="img" aria-label="Envois, ouvertures et réponses par jour" font-family="Arial, sans-serif">${ticks}${labels}` +
     (d.length ? `<path d="${line('sent')}" fill="none" stroke="#0072B2" stroke-width="2"/><path d="${line('opened')}" fill="none" stroke="#E69F00" stroke-width="2"/><path d="${line('replied')}" fill="none" stroke="#009E73" stroke-width="2"/>` : '') +
     `${legend}</svg>`
 }
@@ -123,9 +123,8 @@ export function dailySvg(data: ReportData): string {
 export function renderReportHtml(input: ReportInput): string {
   const { data } = input
   const title = reportTitle(input)
-  const figures = keyFigures(input).map((f) => `<td style="padding:12px;border:1px solid #e2e8f0;border-radius:6px;vertical-align:top;width:25%"><div style="font-size:12px;color:#64748b">${esc(f.label)}</div><div style="font-size:20px;font-weight:bold;color:#0f172a;margin-top:4px">${esc(f.value)}</div><div style="font-size:11px;color:#64748b;margin-top:2px">${esc(f.note)}</div></td>`)
-  const figureRows: string[] = []
-  for (let i = 0; i < figures.length; i += 4) figureRows.push(`<tr>${figures.slice(i, i + 4).join('')}</tr>`)
+  // Inline blocks, not a table: they wrap two by two (or one by one) on a phone.
+  const figures = keyFigures(input).map((f) => `<div style="display:inline-block;vertical-align:top;box-sizing:border-box;width:140px;margin:0 6px 8px 0;padding:10px;border:1px solid #e2e8f0;border-radius:6px"><div style="font-size:12px;color:#64748b">${esc(f.label)}</div><div style="font-size:18px;font-weight:bold;color:#0f172a;margin-top:4px">${esc(f.value)}</div><div style="font-size:11px;color:#64748b;margin-top:2px">${esc(f.note)}</div></div>`).join('')
   const templates = data.templates.slice(0, 5).map((t) => `<tr><td style="padding:6px 8px;border-bottom:1px solid #e2e8f0">${esc(t.sequence_name ?? 'Séquence supprimée')} · étape ${t.step_position ?? '—'}${t.variant ? ` (${esc(t.variant)})` : ''}<div style="font-size:11px;color:#64748b">${esc(t.subject ?? (t.channel === 'sms' ? 'SMS' : ''))}</div></td><td style="padding:6px 8px;border-bottom:1px solid #e2e8f0;text-align:right">${fin(t.sent)}</td><td style="padding:6px 8px;border-bottom:1px solid #e2e8f0;text-align:right">${frate(t.reply_rate)}</td></tr>`).join('')
   const losses = data.pipeline.loss_reasons.slice(0, 5).map((l) => `<tr><td style="padding:6px 8px;border-bottom:1px solid #e2e8f0">${esc(l.reason === '—' ? 'Motif non renseigné' : l.reason)}</td><td style="padding:6px 8px;border-bottom:1px solid #e2e8f0;text-align:right">${fin(l.deals)}</td></tr>`).join('')
   const roi = input.roi
@@ -136,7 +135,7 @@ export function renderReportHtml(input: ReportInput): string {
     `<p style="font-size:12px;color:#64748b;margin:0">${esc(input.agency)} · immo-ai</p>` +
     `<h1 style="font-size:20px;margin:4px 0 4px">${input.kind === 'weekly' ? 'Votre semaine de prospection' : 'Votre retour sur investissement du mois'}</h1>` +
     `<p style="font-size:13px;color:#64748b;margin:0 0 16px">Du ${fdate(data.from)} au ${fdate(data.to)}, comparé à la période précédente.</p>` +
-    `<table role="presentation" cellspacing="6" style="width:100%;border-collapse:separate">${figureRows.join('')}</table>` +
+    `<div>${figures}</div>` +
     `<h2 style="font-size:16px;margin:24px 0 8px">Entonnoir de prospection</h2><p style="font-size:12px;color:#64748b;margin:0 0 8px">Contacts contactés pour la première fois sur la période, suivis jusqu'à aujourd'hui.</p>${funnelSvg(data)}` +
     `<h2 style="font-size:16px;margin:24px 0 8px">Envois et réponses par jour</h2>${dailySvg(data)}` +
     `<h2 style="font-size:16px;margin:24px 0 8px">Meilleurs modèles</h2>` +
