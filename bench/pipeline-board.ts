@@ -115,6 +115,9 @@ async function main() {
     const base = stack.cfg.appUrl
     const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'fr-FR', timezoneId: 'Europe/Paris' })
     const page = await ctx.newPage()
+    // Generous timeouts: the figures are measured, not bounded, and CI machines are shared.
+    page.setDefaultTimeout(180_000)
+    page.setDefaultNavigationTimeout(180_000)
     await page.goto(`${base}/connexion`)
     await page.getByRole('textbox', { name: 'Adresse e-mail' }).fill(DEMO.email)
     await page.getByRole('textbox', { name: 'Mot de passe', exact: true }).fill(DEMO.password)
@@ -126,7 +129,7 @@ async function main() {
       const s = Date.now()
       await page.goto(`${base}/pipeline?pipeline=${pipelineId}`)
       await page.waitForFunction((n) => document.querySelectorAll('section[data-stage-id] article[data-deal-id]').length > 0
-        && [...document.querySelectorAll('section[data-stage-id]')].filter((c) => c.querySelector('article')).length >= n, stages.length, { timeout: 60_000 })
+        && [...document.querySelectorAll('section[data-stage-id]')].filter((c) => c.querySelector('article')).length >= n, stages.length, { timeout: 180_000 })
       if (i > 0) loads.push(Date.now() - s) // the first load warms the server
     }
     const domCards = await page.locator('article[data-deal-id]').count()
