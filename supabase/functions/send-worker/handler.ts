@@ -162,6 +162,12 @@ async function process(sendId: string, ctx: JobContext) {
   const [info] = await sql`
     select s.sender_name, s.sender_email, s.reply_to_email, s.sms_sender_id, coalesce(s.legal_footer, t.legal_name) as footer, t.legal_name
       from public.tenants t left join public.tenant_sending_settings s on s.tenant_id = t.id where t.id = ${row.tenant_id}`
+  if (!info || !row.to_address) {
+    // The tenant or the address is gone (erasure, anonymisation): nothing may leave.
+    await sql`update public.message_sends set status = 'cancelled', lease_until = null, error = ${!info ? 'blocked:tenant_not_found' : 'blocked:no_address'},
+                finished_at = now() where id = ${row.id}`
+    return
+  }
   const since = new Date(new Date(row.sending_at).getTime() - 60_000)
   const base = publicBaseUrl()
   const secret = linkSecret()
