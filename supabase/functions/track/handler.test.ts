@@ -29,8 +29,8 @@ Deno.test({ name: 'track: the pixel records an indicative open, a click redirect
     const proxy = await fetch(pixel, { headers: { 'user-agent': 'Mozilla/5.0 (via ggpht.com GoogleImageProxy)' } })
     assert.equal(proxy.headers.get('content-type'), 'image/gif')
     await proxy.body?.cancel()
-    // A scanner clicking within seconds of delivery is flagged, and still redirected.
-    const scan = await fetch(click, { redirect: 'manual', headers: { 'user-agent': CHROME } })
+    // A security gateway scanning the link is flagged, and still redirected.
+    const scan = await fetch(click, { redirect: 'manual', headers: { 'user-agent': 'Mozilla/5.0 (compatible; Mimecast URL Protect)' } })
     assert.equal(scan.status, 302)
     await f.sql`update public.message_sends set sent_at = now() - interval '5 minutes' where id = ${send.id}`
     await f.sql`update public.contacts set last_activity_at = now() - interval '2 years' where id = ${c.id}`
