@@ -18,6 +18,7 @@ import { chmodSync, closeSync, createReadStream, mkdtempSync, openSync, readSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { createClient } from '@supabase/supabase-js'
 import postgres from 'postgres'
 import WebSocket from 'ws'
@@ -218,9 +219,7 @@ async function main() {
       `{${(r.tags ?? []).map((x) => `"${x.replace(/"/g, '\\"')}"`).join(',')}}`, JSON.stringify(r.custom_fields ?? {}), 'import'].map(esc).join('\t') + '\n')
     const t1 = performance.now()
     const writable = await sql.unsafe('copy public.contacts (tenant_id, kind, first_name, last_name, email, phone, company_name, job_title, siret, siren, address_line, postal_code, city, country, tags, custom_fields, source) from stdin').writable()
-    await new Promise<void>((resolve, reject) => {
-      Readable.from(lines).pipe(writable).on('finish', resolve).on('error', reject)
-    })
+    await pipeline(Readable.from(lines), writable)
     const copyS = (performance.now() - t1) / 1000
     const copyRate = valid.length / copyS
     console.log(`ceiling — COPY of the same ${valid.length.toLocaleString('en')} normalised rows into contacts (same indexes and triggers): ${copyS.toFixed(1)} s = ${Math.round(copyRate).toLocaleString('en')} rows/s`)
