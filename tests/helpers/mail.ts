@@ -23,13 +23,18 @@ export interface Mail {
 let mode: Promise<'api' | 'capture'> | undefined
 const captured: Mail[] = []
 
+/** The stack's mail catcher answers (a few tries: a busy machine can be slow to answer the first one). */
 async function apiUp(): Promise<boolean> {
-  try {
-    const r = await fetch(`${env('MAIL_URL')}/api/messages?to=probe@invalid`, { signal: AbortSignal.timeout(1500) })
-    return r.ok
-  } catch {
-    return false
+  if (!process.env.MAIL_URL) return false
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const r = await fetch(`${env('MAIL_URL')}/api/messages?to=probe@invalid`, { signal: AbortSignal.timeout(5000) })
+      if (r.ok) return true
+    } catch {
+      // refused or timed out: try again
+    }
   }
+  return false
 }
 
 function portFree(port: number): Promise<boolean> {

@@ -225,7 +225,7 @@ describe('updateUser', () => {
     expect(events).toContain('USER_UPDATED')
   })
 
-  it('changes the password, refuses the same one and weak ones', async () => {
+  it('changes the password, refuses the same one and weak ones', { timeout: 90_000 }, async () => {
     const { c, email: address } = await signedIn('pwchange')
     const same = await c.auth.updateUser({ password: PASSWORD })
     expect(same.error).toMatchObject({ status: 422, code: 'same_password' })

@@ -50,7 +50,7 @@ describe('supervisor', () => {
     expect(src).toMatch(/Missing Debian packages: .*apt-get install/)
   })
 
-  it('names a child that crashes', async () => {
+  it('names a child that crashes', { timeout: 120_000 }, async () => {
     const stack = await startStack({ mode: 'test', dataDir: join(tempDir(), 'stack'), app: false, seed: false, log: () => {} })
     try {
       const pg = stack.services.find((s) => s.name === 'postgres')!
@@ -64,7 +64,7 @@ describe('supervisor', () => {
     }
   })
 
-  it('stops every child on Ctrl-C, also when pressed twice', { timeout: 90_000 }, async () => {
+  it('stops every child on Ctrl-C, also when pressed twice', { timeout: 240_000 }, async () => {
     const dir = tempDir()
     const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), ['scripts/local-stack/cli.ts', 'start', '--no-app'], {
       cwd: ROOT,
@@ -74,7 +74,8 @@ describe('supervisor', () => {
     let out = ''
     child.stdout.on('data', (b) => (out += b))
     child.stderr.on('data', (b) => (out += b))
-    const deadline = Date.now() + 60_000
+    // Migrations and every feature's demo seed run first: allow for a busy machine.
+    const deadline = Date.now() + 180_000
     while (!out.includes('local stack is running') && Date.now() < deadline && child.exitCode === null) {
       await new Promise((r) => setTimeout(r, 200))
     }
