@@ -172,10 +172,18 @@ async function benchThroughput() {
       const [r] = await conn`select private.enqueue_due_steps(${N_TP + 1000}, private.sending_now()) as r`
       if (r.r.enqueued !== N_TP) throw new Error(`enqueued ${r.r.enqueued}`)
       const t0 = performance.now()
-      const ws = Array.from({ length: WORKERS }, () => worker({ SENDING_PUBLIC_URL: cb.url, SEND_WORKER_IDLE_MS: '1500' }, 'sms'))
+      const spawnOne = () => {
+        const w = worker({ SENDING_PUBLIC_URL: cb.url, SEND_WORKER_IDLE_MS: '3000' }, 'sms')
+        let done = false
+        void w.exit.then(() => (done = true))
+        return { ...w, done: () => done }
+      }
+      let ws = Array.from({ length: WORKERS }, spawnOne)
       for (;;) {
         const [open] = await sql`select count(*)::int as n from public.message_sends where tenant_id = ${t.id} and status in ('queued', 'sending')`
         if (open.n === 0) break
+        // A worker that went idle (retries waiting for their delay) is replaced.
+        ws = ws.map((w) => (w.done() ? spawnOne() : w))
         await sleep(250)
       }
       const wall = (performance.now() - t0) / 1000
@@ -243,12 +251,12 @@ async function benchCrash() {
       for (let round = 0; round < 2000; round++) {
         const [open] = await sql`select count(*)::int as n from public.message_sends where tenant_id = ${t.id} and status in ('queued', 'sending')`
         if (open.n === 0) break
-        const ws = Array.from({ length: WORKERS }, () => worker({ SENDING_PUBLIC_URL: cb.url, SEND_WORKER_IDLE_MS: '1500', SEND_WORKER_VT: '4', SEND_WORKER_LEASE: '3' }, 'sms'))
+        const ws = Array.from({ length: WORKERS }, () => worker({ SENDING_PUBLIC_URL: cb.url, SEND_WORKER_IDLE_MS: '1500', SEND_WORKER_VT: '10', SEND_WORKER_LEASE: '8' }, 'sms'))
         const timers = ws.map((w) => setTimeout(() => w.child.kill('SIGKILL'), 2000 + Math.random() * 3000))
         const codes = await Promise.all(ws.map((w) => w.exit))
         timers.forEach(clearTimeout)
         kills += codes.filter((c) => c === 137).length
-        if (codes.every((c) => c === 0)) await sleep(4100)
+        if (codes.every((c) => c === 0)) await sleep(10_100)
       }
       console.log(`   drained in ${fmt((performance.now() - t0) / 1000)} s with ${kills} kills`)
     })

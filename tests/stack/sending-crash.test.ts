@@ -48,7 +48,7 @@ function worker(extra: Record<string, string> = {}, queues = 'email,sms'): Worke
   const child = spawn(DENO, ['run', '-A', '--config', 'supabase/functions/deno.json', 'supabase/functions/send-worker/cli.ts', queues], {
     cwd: ROOT,
     env: {
-      ...process.env, NO_COLOR: '1', SENDING_PUBLIC_URL: sinkUrl, SEND_WORKER_VT: '4', SEND_WORKER_LEASE: '3', SEND_WORKER_RETRY_BASE: '1',
+      ...process.env, NO_COLOR: '1', SENDING_PUBLIC_URL: sinkUrl, SEND_WORKER_VT: '10', SEND_WORKER_LEASE: '8', SEND_WORKER_RETRY_BASE: '1',
       SEND_WORKER_IDLE_MS: '2500', SEND_WORKER_CONCURRENCY: '4', DB_POOL_MAX: '6', LOG_LEVEL: 'error', ...extra,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -155,7 +155,7 @@ describe('sending: crash test (real process kills)', () => {
       for (const after of ['3', '5']) {
         const w = worker({ SEND_WORKER_CRASH_AT: point, SEND_WORKER_CRASH_AFTER: after, SEND_WORKER_CONCURRENCY: '2' })
         crashes.push((await w.exit) ?? -1)
-        await new Promise((r) => setTimeout(r, 4100))
+        await new Promise((r) => setTimeout(r, 10_100))
       }
       expect(crashes).toEqual([137, 137])
       await drainToTheEnd(email.id)
@@ -174,7 +174,7 @@ describe('sending: crash test (real process kills)', () => {
     const t = await tenant(12, { channel: 'sms', invalid: 4, tag: 'archive' })
     const w = worker({ SEND_WORKER_CRASH_AT: 'during_archive', SEND_WORKER_CONCURRENCY: '1' })
     expect(await w.exit).toBe(137)
-    await new Promise((r) => setTimeout(r, 4100))
+    await new Promise((r) => setTimeout(r, 10_100))
     await drainToTheEnd(t.id)
     const [bad] = await sql`select ms.id, ms.status::text, ms.error from public.message_sends ms join public.contacts c on c.id = ms.contact_id
                              where ms.tenant_id = ${t.id} and c.phone = '+33600000001'`
@@ -219,7 +219,7 @@ describe('sending: crash test (real process kills)', () => {
       clearTimeout(timer)
       if (code === 137) kills++
       else if (code !== 0) throw new Error(`worker exited ${code}: ${w.out().slice(-2000)}`)
-      if (code === 0) await new Promise((r) => setTimeout(r, 4100)) // leases and visibility timeouts run out
+      if (code === 0) await new Promise((r) => setTimeout(r, 10_100)) // leases and visibility timeouts run out
     }
     expect(kills).toBeGreaterThan(2)
     const c = await providerCounts(t.id)

@@ -241,7 +241,13 @@ async function guarded(sendId: string, ctx: JobContext) {
   try {
     await process(sendId, ctx)
   } catch (e) {
-    if (e instanceof Busy) throw e // left for a retry after the visibility timeout
+    if (e instanceof Busy) {
+      // Another worker holds the claim: come back when its lease ends, with a fresh message
+      // (re-reading this one would spend its attempt budget and end in the archive).
+      const [l] = await ctx.sql`select channel, greatest(1, ceil(extract(epoch from lease_until - now())))::int + 1 as wait from public.message_sends where id = ${sendId}`
+      if (l) await ctx.sql`select pgmq.send(${ctx.queue}, ${ctx.sql.json({ type: `send.${l.channel}`, sendId })}, ${l.wait})`
+      return
+    }
     if (e instanceof PermanentSendError) return fail(ctx, sendId, e.message)
     // The provider (or the network to it) is down or limiting: wait, keep the claim
     // state so the next attempt reconciles first, and do not spend the attempt budget.
