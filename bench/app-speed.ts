@@ -52,7 +52,7 @@ async function lcp(page: Page): Promise<number> {
 }
 
 async function signedInState(browser: Browser, appUrl: string) {
-  const ctx = await browser.newContext()
+  const ctx = await browser.newContext({ locale: 'fr-FR' })
   const page = await ctx.newPage()
   await page.goto(`${appUrl}/connexion`)
   await page.getByRole('textbox', { name: 'Adresse e-mail' }).fill(DEMO.email)
@@ -85,7 +85,7 @@ async function main() {
     const measure = async (path: string, signedIn: boolean) => {
       const xs: number[] = []
       for (let i = 0; i < RUNS + 1; i++) {
-        const ctx = await browser.newContext(signedIn ? { storageState: state } : {})
+        const ctx = await browser.newContext(signedIn ? { storageState: state, locale: 'fr-FR' } : { locale: 'fr-FR' })
         const page = await ctx.newPage()
         await page.route('**/*', (r) => r.continue({ headers: { ...r.request().headers(), 'cache-control': 'no-cache' } }))
         await page.goto(base + path, { waitUntil: 'load' })
@@ -106,7 +106,7 @@ async function main() {
     console.log('\nFirst-load JavaScript per page (gzip):')
     let worst = 0
     for (const path of PAGES) {
-      const ctx = await browser.newContext({ storageState: state })
+      const ctx = await browser.newContext({ storageState: state, locale: 'fr-FR' })
       const page = await ctx.newPage()
       const scripts = new Map<string, Promise<number>>()
       page.on('response', (res) => {
