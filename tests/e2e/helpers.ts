@@ -81,6 +81,8 @@ export async function screenshots(page: Page, name: string) {
 
 /** axe-core: no serious or critical violation (WCAG 2.1 A/AA rules). */
 export async function expectAccessible(page: Page) {
+  // Colours are judged once fades and slides have ended (a toast half faded in is not the page's contrast).
+  await settled(page)
   const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze()
   const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
   expect(bad.map((v) => `${v.id}: ${v.help} → ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`)).toEqual([])
