@@ -58,8 +58,7 @@ async function main() {
         void shutdown(0)
       } else {
         console.log('Stopping now.')
-        stack?.killNow()
-        process.exit(130)
+        void (stack ? stack.killAndWait() : Promise.resolve()).then(() => process.exit(130))
       }
     })
   }

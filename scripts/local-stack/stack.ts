@@ -29,6 +29,8 @@ export interface Stack {
   stop(): Promise<void>
   /** Second Ctrl-C: immediate shutdown of every child still running (Postgres: SIGQUIT, others: SIGKILL). */
   killNow(): void
+  /** killNow, then wait (bounded) until every child has exited, so none outlives the supervisor. */
+  killAndWait(timeoutMs?: number): Promise<void>
 }
 
 export interface StartOptions {
@@ -65,6 +67,17 @@ export async function startStack(opts: StartOptions): Promise<Stack> {
     stopping = true
     for (const { name, child } of children) {
       if (child.exitCode === null && child.signalCode === null) child.kill(name === 'postgres' ? 'SIGQUIT' : 'SIGKILL')
+    }
+  }
+
+  /** Kill now, then wait (bounded) until every child has really exited. */
+  const killAndWait = async (timeoutMs = 30_000) => {
+    killNow()
+    const deadline = Date.now() + timeoutMs
+    for (const { child } of children) {
+      while (child.exitCode === null && child.signalCode === null && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50))
+      }
     }
   }
 
@@ -124,7 +137,7 @@ export async function startStack(opts: StartOptions): Promise<Stack> {
       join(cfg.dataDir, 'env.local'),
       Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n',
     )
-    return { cfg, env, services, crashed, stop, killNow }
+    return { cfg, env, services, crashed, stop, killNow, killAndWait }
   } catch (e) {
     await stop()
     throw e
