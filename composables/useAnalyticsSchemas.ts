@@ -86,7 +86,7 @@ export const roiSchema = z.object({
   payback_days: num.nullable(),
   deals: z.array(z.object({
     deal_id: z.string(), title: z.string(), contact_name: z.string().nullable(), contact_deleted: z.boolean(), closed_at: z.string(),
-    value: num.nullable(), currency: z.string(), attributed: z.boolean(), platform_touches: num,
+    won_on: z.string(), value: num.nullable(), revenue: num.nullable(), currency: z.string(), attributed: z.boolean(), platform_touches: num,
     first_platform_at: z.string().nullable(), last_platform_at: z.string().nullable(), fees: num.nullable(),
   })),
 })

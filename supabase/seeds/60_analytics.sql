@@ -63,6 +63,19 @@ begin
    where id = (select d.contact_id from public.deals d join public.pipeline_stages s on s.id = d.stage_id
                 where d.tenant_id = t and s.kind = 'won' order by d.id offset 2 limit 1);
 
+  -- Wins as move_deal records them, now that their dates moved back: the
+  -- revenue (the value; none for the deal without value) dated the day of the
+  -- win. The three latest sales were negotiated: signed 4 % under the asking
+  -- price, two days before the agent moved the card (won_amount ≠ value,
+  -- won_on ≠ closed_at's day; reports count the revenue on won_on).
+  update public.deals d set won_amount = d.value, won_on = (d.closed_at at time zone 'Europe/Paris')::date
+    from public.pipeline_stages s
+   where s.id = d.stage_id and s.kind = 'won' and d.tenant_id = t;
+  update public.deals d set won_amount = round(d.value * 0.96, -3), won_on = (d.closed_at at time zone 'Europe/Paris')::date - 2
+   where d.id in (select d2.id from public.deals d2 join public.pipeline_stages s on s.id = d2.stage_id
+                   where d2.tenant_id = t and s.kind = 'won' and d2.currency = 'EUR' and d2.value >= 100000
+                   order by d2.closed_at desc limit 3);
+
   -- ---------------------------------------------------------------- sequences
   insert into public.sequences (id, tenant_id, name, status, audience, prospect_base_id, owner_id, created_by, created_at) values
     ('5e900000-0000-4000-8000-000000000001', t, 'Estimation offerte – Neuilly', 'active', 'base', 'ba5e0000-0000-4000-8000-000000000001',
@@ -179,6 +192,16 @@ begin
              ('unsubscribed', 1, make_interval(hours => 2 + pg_temp.h(s.i, 'u') % 20), z.r >= 985)
     ) ev(type, k, after, happens)
    where ev.happens and s.at + ev.after < now();
+
+  -- Privacy-proxy opens (Apple Mail Privacy Protection fetches the pixel
+  -- minutes after delivery), recorded as the track function does: flagged
+  -- `bot`, never counted as an open.
+  insert into public.message_events (tenant_id, send_id, contact_id, type, provider, provider_event_id, occurred_at, payload)
+  select t, s.id, s.contact_id, 'opened', 'brevo', 'seed-' || s.id || '-opened-bot', s.at + interval '3 minutes',
+         '{"bot": true, "proxy": "apple_mpp", "why": "privacy_proxy", "indicative": true}'
+    from seed_sends s
+   where s.channel = 'email' and s.status <> 'failed' and pg_temp.h(s.i * 4 + s.p, 'mpp') % 100 < 12
+     and s.at + interval '3 minutes' < now();
 
   -- Qualification and appointments after replies, as the inbox would record them.
   insert into public.events (tenant_id, type, subject_type, subject_id, payload, actor_id, occurred_at)
