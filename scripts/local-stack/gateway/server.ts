@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { StackConfig } from '../config.ts'
 import type { Service } from '../stack.ts'
-import { closeContext, createContext, type GatewayContext, type GatewayModule } from './context.ts'
+import { closeContext, createContext, dbFailure, type GatewayContext, type GatewayModule } from './context.ts'
 import { CORS_HEADERS, sendJson } from './http.ts'
 import { createAuth } from './auth/index.ts'
 import { createFunctionsRelay } from './functions/index.ts'
@@ -89,11 +89,30 @@ export function createGateway(ctx: GatewayContext) {
   }
 }
 
+let driverGuard = false
+
+/**
+ * postgres.js runs an internal query when a connection opens (the array types) and
+ * nobody holds its promise: when Postgres goes away at that moment the rejection is
+ * unhandled, which would end the whole supervisor. Connection failures are logged
+ * instead; every other unhandled rejection still ends the process, as by default.
+ */
+function guardDriverRejections(log: (e: Record<string, unknown>) => void): void {
+  if (driverGuard) return
+  driverGuard = true
+  process.on('unhandledRejection', (reason) => {
+    if (!dbFailure(reason)) throw reason
+    log({ level: 'warn', service: 'gateway', message: 'database connection lost during a driver query', error: String((reason as Error).message ?? reason) })
+  })
+}
+
 export async function start(cfg: StackConfig): Promise<Service> {
   const jsonLog = process.env.GATEWAY_LOG === 'stdout'
-  const ctx = createContext(cfg, (e) => {
+  const log = (e: Record<string, unknown>) => {
     if (jsonLog || e.level === 'error') process.stderr.write(JSON.stringify({ timestamp: new Date().toISOString(), ...e }) + '\n')
-  })
+  }
+  guardDriverRejections(log)
+  const ctx = createContext(cfg, log)
   const gw = createGateway(ctx)
   await new Promise<void>((res, rej) => {
     gw.server.once('error', rej)

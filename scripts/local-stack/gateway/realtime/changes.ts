@@ -14,7 +14,7 @@
  * their old record is reduced to the primary key.
  */
 import type postgres from 'postgres'
-import type { Sql } from '../context.ts'
+import { dbFailure, POOL_TIMEOUT, releaseUnlessLost, reserveWithin, settleOrLose, type Sql } from '../context.ts'
 import { matches, type FilterItem } from './filters.ts'
 import type { Relation, WalChange, WalTransaction, WalValue } from './replication.ts'
 
@@ -52,6 +52,8 @@ interface RelMeta {
 }
 
 const JSON_OIDS = new Set([114, 3802])
+/** A batch held by an unreachable database is retried every 250 ms for up to a minute. */
+const MAX_BATCH_ATTEMPTS = 240
 const MAX_RECORD_BYTES = 1024 * 1024
 
 function eventMatches(b: Binding, type: string): boolean {
@@ -165,12 +167,24 @@ export class ChangeDispatcher {
       while (this.queue.length) {
         // Everything that arrived while the previous batch was processed goes in one batch.
         const batch = this.queue.splice(0, this.queue.length)
-        try {
-          await this.process(batch)
-        } catch (e) {
-          this.log({ level: 'error', service: 'realtime', message: 'postgres_changes batch failed', error: String((e as Error).stack ?? e) })
-        } finally {
-          this.afterFanOut()
+        // Pushes happen only after every database step of the batch succeeded, so a batch
+        // whose connection was lost (Postgres restarting) is simply processed again once
+        // the database answers: the changes committed just before an outage still arrive.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await this.process(batch)
+            break
+          } catch (e) {
+            if ((dbFailure(e) || (e as { code?: string }).code === POOL_TIMEOUT) && attempt < MAX_BATCH_ATTEMPTS) {
+              if (attempt === 1) this.log({ level: 'warn', service: 'realtime', message: 'database unreachable, postgres_changes batch held', error: String((e as Error).message ?? e) })
+              await new Promise((r) => setTimeout(r, 250))
+              continue
+            }
+            this.log({ level: 'error', service: 'realtime', message: 'postgres_changes batch failed', error: String((e as Error).stack ?? e) })
+            break
+          } finally {
+            this.afterFanOut()
+          }
         }
       }
     } finally {
@@ -230,8 +244,9 @@ export class ChangeDispatcher {
 
     // Round trip 1 (pipelined on one connection): keys and RLS flag of each relation,
     // typed records for rows Node cannot type itself, type names, column privileges.
-    const conn = await this.db.reserve()
+    const conn = await reserveWithin(this.db, 10_000)
     const metas = new Map<number, RelMeta>()
+    let failure: unknown
     try {
       const pending: Promise<unknown>[] = []
       for (const [relid, list] of byRel) {
@@ -331,8 +346,11 @@ export class ChangeDispatcher {
           this.delivered++
         }
       }
+    } catch (e) {
+      failure = e
+      throw e
     } finally {
-      conn.release()
+      releaseUnlessLost(conn, failure)
     }
   }
 
@@ -354,19 +372,22 @@ export class ChangeDispatcher {
     while (rest.length) {
       const begin = conn.unsafe('begin')
       begin.execute()
-      const sent = rest.map((j) => {
+      const sent: Promise<unknown>[] = [begin]
+      for (const j of rest) {
         const c = j.claims
         const setup = conn.unsafe(SET_CLAIMS, [String(c.role ?? 'anon'), JSON.stringify(c), typeof c.sub === 'string' ? c.sub : '', String(c.role ?? 'anon')], { prepare: true })
         setup.execute()
         const check = conn.unsafe(j.meta.checkSql, [JSON.stringify(j.keys)], { prepare: true })
         check.execute()
-        return Promise.allSettled([setup, check])
-      })
+        sent.push(setup, check)
+      }
       const end = conn.unsafe('rollback')
       end.execute()
-      const results = await Promise.all(sent)
-      await begin.catch(() => {})
-      await end.catch(() => {})
+      sent.push(end)
+      // A lost connection is the batch's failure, not these claims' (nothing more may be sent on it).
+      const settled = await settleOrLose(sent)
+      if (!Array.isArray(settled)) throw settled.lost
+      const results = rest.map((_, i) => [settled[1 + 2 * i]!, settled[2 + 2 * i]!] as const)
       let failedAt = -1
       results.forEach(([setup, check], i) => {
         if (failedAt >= 0) return
@@ -454,6 +475,7 @@ export class ChangeDispatcher {
       const [r] = await conn<{ rows: unknown }[]>`select realtime.typed_records(${relid}::oid::regclass, ${conn.json(inputs as never)}) as rows`
       typed = r!.rows as Record<string, unknown>[]
     } catch (e) {
+      if (dbFailure(e)) throw e
       // The table changed under us (dropped, altered): fall back to the text values.
       this.log({ level: 'warn', service: 'realtime', message: 'typed_records failed, sending text values', error: String((e as Error).message) })
       typed = inputs
@@ -507,7 +529,8 @@ export class ChangeDispatcher {
            and exists (select 1 from pg_roles where rolname = ${role ?? ''})
            and has_column_privilege(${role ?? ''}::text, a.attrelid, a.attnum, 'SELECT')`
       cols = new Set(rows.map((r) => r.name as string))
-    } catch {
+    } catch (e) {
+      if (dbFailure(e)) throw e
       cols = new Set()
     }
     this.columnCache.set(key, { at: Date.now(), cols })

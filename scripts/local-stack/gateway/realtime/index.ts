@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import postgres from 'postgres'
 import { WebSocketServer, type WebSocket } from 'ws'
-import type { GatewayContext, GatewayModule } from '../context.ts'
+import { dbFailure, type GatewayContext, type GatewayModule } from '../context.ts'
 import { bearer, BodyTooLarge, readBody, sendJson } from '../http.ts'
 import { ChangeDispatcher, type Binding, type ChangeSubscriber, type Claims } from './changes.ts'
 import { FilterError, parseFilter } from './filters.ts'
@@ -32,6 +32,8 @@ import {
 import { ReplicationStream } from './replication.ts'
 
 const PUBLICATION = 'supabase_realtime'
+/** Supabase Realtime's join refusal when the project database cannot be reached (retryable: the client rejoins). */
+const DB_UNREACHABLE = 'UnableToConnectToProject: Realtime was unable to connect to the project database'
 
 class TokenError extends Error {}
 
@@ -155,7 +157,11 @@ export function createRealtime(ctx: GatewayContext): GatewayModule {
   const log = ctx.log
   const channelsWithChanges = new Set<Channel>()
   // Its own superuser connection: the RLS checks switch roles, and they must not queue behind REST's schema loads.
-  const changesDb = postgres(ctx.cfg.dbUrl, { max: 1, onnotice: () => {}, connection: { application_name: 'realtime_changes' } })
+  const changesDb = postgres(ctx.cfg.dbUrl, {
+    max: 1, onnotice: () => {}, connection: { application_name: 'realtime_changes' },
+    // Back within half a second of Postgres (postgres.js would otherwise grow the wait to 20 s).
+    connect_timeout: 5, backoff: (retries: number) => Math.min(0.05 * retries, 0.5),
+  })
   const dispatcher = new ChangeDispatcher(changesDb, () => channelsWithChanges, log, uncorkAll)
   const replication = new ReplicationStream({
     url: ctx.cfg.dbUrl,
@@ -305,7 +311,16 @@ export function createRealtime(ctx: GatewayContext): GatewayModule {
       }
     }
     if (requested.length && !subscribeError) {
-      const pub = await publicationTables()
+      // Postgres down or restarting: refuse the join; realtime-js rejoins by itself (1 s, 2 s, 5 s, then every 10 s).
+      if (ctx.db.down) return conn.reply(m, 'error', { reason: DB_UNREACHABLE })
+      let pub: { schema: string; table: string }[]
+      try {
+        pub = await publicationTables()
+      } catch (e) {
+        if (!dbFailure(e)) throw e
+        ctx.db.failed(e)
+        return conn.reply(m, 'error', { reason: DB_UNREACHABLE })
+      }
       const missing = bindings.filter((b) => !pub.some((t) => (b.schema === '*' || t.schema === b.schema) && (!b.table || b.table === '*' || t.table === b.table)))
       if (missing.length) subscribeError = 'no table in the publication matches'
     }
@@ -336,6 +351,12 @@ export function createRealtime(ctx: GatewayContext): GatewayModule {
     let streaming = true
     if (bindings.length && !subscribeError) {
       streaming = await replication.ready(5000)
+      if (!streaming) {
+        // No replication stream (Postgres restarting): a subscription now could not keep its promise.
+        if (conn.channels.get(m.topic) !== ch) return
+        closeChannel(ch, false)
+        return conn.reply(m, 'error', { reason: DB_UNREACHABLE })
+      }
       // The subscription is live before the client hears `ok`: a change committed after the reply is delivered.
       ch.bindings = bindings
       channelsWithChanges.add(ch)

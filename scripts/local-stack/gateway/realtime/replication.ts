@@ -289,9 +289,12 @@ export class ReplicationStream {
         point = String(created!.consistent_point)
       }
       if (gen !== this.generation) return
-      // 0/0 resumes from the slot's confirmed position.
       const [hi = 0n, lo = 0n] = point.split('/').map((h) => BigInt('0x' + h))
       if (point !== '0/0') this.lsn = (hi << 32n) | lo
+      // Resuming: from the end of the last transaction received, not only the slot's confirmed
+      // position (Postgres takes the later of the two), so a transaction received but not yet
+      // confirmed when the connection dropped — the confirmation goes every 5 s — is not sent twice.
+      else if (this.lsn > 0n) point = `${(this.lsn >> 32n).toString(16).toUpperCase()}/${(this.lsn & 0xffffffffn).toString(16).toUpperCase()}`
       const pub = this.opts.publication.replace(/'/g, "''")
       const stream = (await sql
         .unsafe(`START_REPLICATION SLOT ${slot} LOGICAL ${point} (proto_version '1', publication_names '${pub}')`)

@@ -35,6 +35,22 @@ export const parseError = (message: string, details: string | null = null) =>
 export const undefinedColumn = (table: string, column: string) =>
   new ApiError(400, '42703', `column ${table}.${column} does not exist`)
 
+/**
+ * The database could not be reached (PostgREST's hasql UsageError): `connect` — no
+ * connection could be opened → PGRST000; `lost` — the connection died under the
+ * request → PGRST001. Both 503, details the driver's message.
+ */
+export function unavailable(kind: 'connect' | 'lost', e: unknown): ApiError {
+  const details = typeof e === 'string' ? e : String((e as Error)?.message ?? e)
+  return kind === 'connect'
+    ? new ApiError(503, 'PGRST000', 'Database connection error. Retrying the connection.', details)
+    : new ApiError(503, 'PGRST001', 'Database client error. Retrying the connection.', details)
+}
+
+/** The schema cache could not be loaded because the database is unreachable (PGRST002). */
+export const schemaUnavailable = (e: unknown) =>
+  new ApiError(503, 'PGRST002', 'Could not query the database for the schema cache. Retrying.', String((e as Error)?.message ?? e))
+
 /** HTTP status for a PostgreSQL SQLSTATE, as PostgREST's Error.hs maps it. */
 export function statusForSqlState(code: string, role: string): number {
   if (code === '42501') return role === 'anon' ? 401 : 403
@@ -44,6 +60,10 @@ export function statusForSqlState(code: string, role: string): number {
   if (code === '42883' || code === '42P01') return 404
   if (code === '42P17') return 500
   if (code === '53400') return 500
+  // 57P01 admin shutdown: PostgREST answers 503. 57P02 (crash shutdown of another backend)
+  // and 57P03 (starting up / shutting down) are the same outage seen at another moment;
+  // PostgREST gives 500 for the first, here it is 503 too (never a 500 for a restart).
+  if (code === '57P01' || code === '57P02' || code === '57P03') return 503
   if (/^PT\d{3}$/.test(code)) return Number(code.slice(2))
   const p = code.slice(0, 2)
   if (p === '08' || p === '53') return 503

@@ -4,13 +4,15 @@
  * JWT's role with the request GUCs PostgREST sets, so RLS decides.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { GatewayContext, GatewayModule } from '../context.ts'
+import {
+  dbFailure, POOL_TIMEOUT, releaseUnlessLost, reserveWithin, settleOrLose, type GatewayContext, type GatewayModule,
+} from '../context.ts'
 import { bearer, BodyTooLarge, readBody } from '../http.ts'
 import {
   Aliases, buildTree, lookupTable, nodeAt, orderSql, Params, qi, qname, selectSql, tableSource, whereSql,
   limitSql, type Node, type Source,
 } from './build.ts'
-import { ApiError, closest, fromPgError, isPgError, parseError } from './errors.ts'
+import { ApiError, closest, fromPgError, isPgError, parseError, schemaUnavailable, unavailable } from './errors.ts'
 import {
   parseField, parseFilterValue, parseLogic, parseOrder, parsePrefer, parseSelect,
   type Filter, type Logic, type OrderTerm, type Prefer, type SelectItem,
@@ -19,6 +21,9 @@ import { key, SchemaStore, type Fn, type SchemaCache, type Table } from './schem
 
 /** db-max-rows of the Supabase CLI. */
 export const MAX_ROWS = 1000
+
+/** PostgREST's db-pool-acquisition-timeout (10 s): past it, 504 PGRST003. */
+const POOL_ACQUISITION_TIMEOUT_MS = 10_000
 
 interface Stmt {
   text: string
@@ -258,7 +263,17 @@ interface CompiledRead {
 const COMPILED_MAX = 1000
 
 export function createRest(ctx: GatewayContext): GatewayModule {
-  const store = new SchemaStore(ctx.admin, ctx.cfg.exposedSchemas, ctx.log)
+  const schemaStore = new SchemaStore(ctx.admin, ctx.cfg.exposedSchemas, ctx.log)
+  /** The schema cache; a load that fails on the connection is PGRST002 (503). */
+  const onSchemaFailure = (e: unknown): never => {
+    if (ctx.db.failed(e)) throw schemaUnavailable(e)
+    throw e
+  }
+  const store = {
+    get: () => schemaStore.get().catch(onSchemaFailure),
+    reload: () => schemaStore.reload().catch(onSchemaFailure),
+    close: () => schemaStore.close(),
+  }
   const compiled = new WeakMap<SchemaCache, Map<string, CompiledRead>>()
   const compiledReads = (cache: SchemaCache) => {
     let m = compiled.get(cache)
@@ -343,49 +358,73 @@ export function createRest(ctx: GatewayContext): GatewayModule {
     readOnly: boolean, setup: Stmt, stmts: Stmt[],
     opts: { check?: (results: Row[][]) => void; rollback?: boolean } = {},
   ): Promise<Row[][]> {
-    const c = await ctx.api.reserve()
+    let c: Awaited<ReturnType<typeof ctx.api.reserve>>
+    try {
+      c = await reserveWithin(ctx.api, POOL_ACQUISITION_TIMEOUT_MS)
+    } catch (e) {
+      if ((e as { code?: string }).code === POOL_TIMEOUT) throw new ApiError(504, 'PGRST003', 'Timed out acquiring connection from connection pool.')
+      ctx.db.failed(e)
+      throw e
+    }
     let ended = false
+    let lost: unknown
+    /** Awaits statements on `c`; a dead connection ends the request with its error, nothing more is sent. */
+    const settle = async <T,>(qs: Promise<T>[]): Promise<PromiseSettledResult<T>[]> => {
+      const r = await settleOrLose(qs)
+      if (!Array.isArray(r)) {
+        lost = r.lost
+        ended = true
+        ctx.db.failed(lost)
+        throw lost
+      }
+      return r
+    }
     try {
       const send = (s: Stmt | string) => {
         const q = typeof s === 'string' ? c.unsafe(s) : c.unsafe(s.text, s.params, { prepare: true, simple: false })
         q.execute()
-        return q
+        return q as unknown as Promise<Row[]>
       }
       const end = opts.rollback ? 'rollback' : 'commit'
       const sent = [send(readOnly ? 'begin read only' : 'begin'), send(setup), ...stmts.map(send)]
       const ending = opts.check ? undefined : send(end)
-      const settled = await Promise.allSettled(sent)
-      const failed = settled.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined
+      const settled = await settle(ending ? [...sent, ending] : sent)
+      const failed = settled.slice(0, sent.length).find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined
       if (failed) {
         // A failed statement aborts the transaction: the pipelined `commit` rolls it back.
-        await (ending ?? send('rollback')).catch(() => {})
+        if (!ending) await settle([send('rollback')])
         ended = true
         throw failed.reason
       }
-      const results = settled.slice(2).map((r) => (r as PromiseFulfilledResult<Row[]>).value)
+      const results = settled.slice(2, sent.length).map((r) => (r as PromiseFulfilledResult<Row[]>).value)
       if (ending) {
         ended = true
-        await ending
+        // The commit itself can fail (a deferred constraint): its error is the request's.
+        const last = settled[sent.length]
+        if (last.status === 'rejected') throw last.reason
       } else {
         try {
           opts.check!(results)
         } catch (e) {
           ended = true
-          await send('rollback')
+          await settle([send('rollback')])
           throw e
         }
         ended = true
-        await send(end)
+        const [r] = await settle([send(end)])
+        if (r.status === 'rejected') throw r.reason
       }
       return results
     } finally {
       // Never hand back a connection inside a transaction: queued before release, this runs first.
-      if (!ended) c.unsafe('rollback').execute().catch(() => {})
-      c.release()
+      if (!ended && lost === undefined) c.unsafe('rollback').execute().catch(() => {})
+      releaseUnlessLost(c, lost)
     }
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<Reply> {
+    // Postgres known to be unreachable: answer at once rather than queue on a pool that can only fail.
+    if (ctx.db.down) throw unavailable('connect', ctx.db.down.error)
     const method = (req.method ?? 'GET').toUpperCase()
     const read = method === 'GET' || method === 'HEAD'
     const profileHeader = (read ? req.headers['accept-profile'] : req.headers['content-profile']) as string | undefined
@@ -857,8 +896,11 @@ export function createRest(ctx: GatewayContext): GatewayModule {
       } catch (e) {
         const role = (res as ServerResponse & { role?: string }).role ?? 'anon'
         let err: ApiError
+        const failure = dbFailure(e)
         if (e instanceof ApiError) err = e
-        else if (isPgError(e)) err = fromPgError(e, role)
+        // 57P01/57P02 keep their SQLSTATE (503, as PostgREST); 57P03 is a failed connect.
+        else if (isPgError(e) && e.code !== '57P03') err = fromPgError(e, role)
+        else if (failure) err = unavailable(failure, e)
         else throw e
         const b = err.body() as unknown as Record<string, unknown>
         const dj = (err as ApiError & { detailsJson?: unknown }).detailsJson
