@@ -12,6 +12,8 @@ export const qname = (schema: string, name: string) => `${qi(schema)}.${qi(name)
 
 export class Params {
   values: string[] = []
+  /** The limit/offset parameters: which node's value each one carries (see pageSql). */
+  page: { index: number; node?: Node; kind: 'limit' | 'offset' }[] = []
   /** A text parameter; callers cast it to the type they need. */
   add(v: string): string {
     this.values.push(v)
@@ -345,11 +347,22 @@ function embedSubquery(e: Embed, parentAlias: string, params: Params, aliases: A
   const where = [j.where, ...whereSql(e, params, aliases)].filter(Boolean)
   const order = orderSql(e, params, aliases)
   return `select ${sel.cols.join(', ')} from ${j.from} ${sel.laterals.join(' ')} where ${where.join(' and ')}` +
-    (order ? ` order by ${order}` : '') + limitSql(e.limit, e.offset)
+    (order ? ` order by ${order}` : '') + limitSql(params, e, e.limit, e.offset)
 }
 
-export function limitSql(limit?: number, offset?: number): string {
-  return (limit !== undefined ? ` limit ${Math.trunc(limit)}` : '') + (offset ? ` offset ${Math.trunc(offset)}` : '')
+/**
+ * ` limit $n offset $m` for the values given, as bigint parameters: the statement text
+ * depends only on which of the two are present, never on their values, so each page of
+ * a read reuses one prepared statement (and one compiled read). Each parameter is
+ * recorded in `params.page` with its node, so a compiled read can take new values.
+ */
+export function limitSql(params: Params, node: Node | undefined, limit?: number, offset?: number): string {
+  const bind = (kind: 'limit' | 'offset', v: number) => {
+    const p = params.add(String(v))
+    params.page.push({ index: params.values.length - 1, node, kind })
+    return `${p}::bigint`
+  }
+  return (limit !== undefined ? ` limit ${bind('limit', limit)}` : '') + (offset !== undefined ? ` offset ${bind('offset', offset)}` : '')
 }
 
 export function orderSql(n: Node, params: Params, aliases: Aliases): string {

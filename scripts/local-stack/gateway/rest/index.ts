@@ -125,9 +125,36 @@ async function authenticate(ctx: GatewayContext, req: IncomingMessage): Promise<
   return auth
 }
 
-function parseInt0(v: string, what: string): number {
-  if (!/^-?\d+$/.test(v)) throw parseError(`failed to parse ${what} (${v})`, `"${v}" is not an integer`)
-  return Number(v)
+/**
+ * A `limit`/`offset` value: a non-negative integer (up to 2^53 − 1). A negative one is
+ * PostgREST's 416 PGRST103; anything else (decimals, signs, spaces, SQL) is 400 PGRST100.
+ */
+function parsePage(v: string, kind: 'limit' | 'offset'): number {
+  if (/^-\d+$/.test(v)) {
+    throw new ApiError(416, 'PGRST103', 'Requested range not satisfiable',
+      kind === 'limit' ? 'Limit should be greater than or equal to zero.' : 'Offset should be greater than or equal to zero.')
+  }
+  const n = Number(v)
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) {
+    throw parseError(`failed to parse ${kind} (${v})`, `${kind} must be a non-negative integer no larger than ${Number.MAX_SAFE_INTEGER}`)
+  }
+  return n
+}
+
+const isPageKey = (k: string) => {
+  const last = classify(k).last
+  return last === 'limit' || last === 'offset'
+}
+
+/**
+ * The query string without the values of `limit`/`offset` keys (their names stay: which
+ * of them are present shapes the SQL). Reads that differ only by page share a compiled read.
+ */
+function pagelessSearch(url: URL): string {
+  if (!url.search.includes('limit=') && !url.search.includes('offset=')) return url.search
+  const out = new URLSearchParams()
+  for (const [k, v] of url.searchParams) out.append(k, isPageKey(k) ? '' : v)
+  return out.toString()
 }
 
 /** Splits a key like `todos.tags.order` into an embed path and a last segment. */
@@ -166,8 +193,8 @@ function parseQuery(url: URL, skip: Set<string> = new Set()): Query {
     }
     const { path, last, negated } = classify(k)
     if (last === 'order') q.orders.push({ path, terms: parseOrder(v) })
-    else if (last === 'limit') q.limits.push({ path, n: parseInt0(v, 'limit') })
-    else if (last === 'offset') q.offsets.push({ path, n: parseInt0(v, 'offset') })
+    else if (last === 'limit') q.limits.push({ path, n: parsePage(v, 'limit') })
+    else if (last === 'offset') q.offsets.push({ path, n: parsePage(v, 'offset') })
     else if (last === 'or' || last === 'and') q.filters.push({ path, f: parseLogic(last, negated, v) })
     else q.filters.push({ path, f: parseFilterValue(parseField(last, 'filter'), v) })
   }
@@ -191,14 +218,44 @@ function attach(root: Node, q: Query): void {
     n.filters.push(f)
   }
   for (const { path, terms } of q.orders) nodeAt(root, path).order.push(...terms)
-  for (const { path, n } of q.limits) {
-    if (n < 0) throw new ApiError(416, 'PGRST103', 'Requested range not satisfiable', 'Limit should be greater than or equal to zero.')
-    nodeAt(root, path).limit = n
+  for (const { path, n } of q.limits) nodeAt(root, path).limit = n
+  for (const { path, n } of q.offsets) nodeAt(root, path).offset = n
+}
+
+/**
+ * The values for a compiled read's limit/offset parameters on this request: from its
+ * `limit`/`offset` keys (validated as on a first compile) and, for the root when it has
+ * neither, the Range header. Returns the statement's parameters and the root offset, or
+ * undefined when the compiled read does not fit (then it is compiled afresh).
+ */
+function bindPage(c: CompiledRead, url: URL, req: IncomingMessage): { params: string[]; offset: number } | undefined {
+  const given = new Map<Node, { limit?: number; offset?: number }>()
+  for (const [k, v] of url.searchParams) {
+    const { path, last } = classify(k)
+    if (last !== 'limit' && last !== 'offset') continue
+    const n = parsePage(v, last)
+    const node = nodeAt(c.root, path)
+    const g = given.get(node) ?? {}
+    g[last] = n
+    given.set(node, g)
   }
-  for (const { path, n } of q.offsets) {
-    if (n < 0) throw new ApiError(416, 'PGRST103', 'Requested range not satisfiable', 'Offset should be greater than or equal to zero.')
-    nodeAt(root, path).offset = n
+  const range = rangeHeader(req)
+  const top = given.get(c.root) ?? {}
+  if (top.limit === undefined && top.offset === undefined && range) given.set(c.root, { ...range })
+  const params = c.stmt.params.slice()
+  let offset = 0
+  for (const slot of c.page) {
+    if (!slot.node) return undefined
+    const g = given.get(slot.node) ?? {}
+    let v = g[slot.kind]
+    if (slot.node === c.root) {
+      v = slot.kind === 'limit' ? Math.min(v ?? MAX_ROWS, MAX_ROWS) : v ?? 0
+      if (slot.kind === 'offset') offset = v
+    }
+    if (v === undefined) return undefined
+    params[slot.index] = String(v)
   }
+  return { params, offset }
 }
 
 /** The Range header (`Range: 0-9`), used when no limit/offset is given. */
@@ -252,6 +309,9 @@ function preferenceApplied(p: Prefer, method: string): string | undefined {
 /** A table read compiled to SQL: what a repeated request needs to run again. */
 interface CompiledRead {
   stmt: Stmt
+  /** The tree it was compiled from, and its limit/offset parameters (see bindPage). */
+  root: Node
+  page: Params['page']
   names: string[]
   offset: number
   counted: boolean
@@ -491,10 +551,12 @@ export function createRest(ctx: GatewayContext): GatewayModule {
 
     const cache = await store.get()
     // A table read already compiled for this exact URL and these headers: no parsing, no SQL building.
-    const readKey = read ? `${schema}\u0000${path}\u0000${url.search}\u0000${req.headers.accept ?? ''}\u0000${req.headers.prefer ?? ''}\u0000${req.headers.range ?? ''}` : undefined
+    // limit/offset are parameters: every page of a read (query string or Range header) shares one entry.
+    const readKey = read ? `${schema}\u0000${path}\u0000${pagelessSearch(url)}\u0000${req.headers.accept ?? ''}\u0000${req.headers.prefer ?? ''}` : undefined
     if (readKey) {
       const hit = compiledReads(cache).get(readKey)
-      if (hit) return runRead(cache, auth, req, schema, path, hit, media, prefer, method)
+      const page = hit && bindPage(hit, url, req)
+      if (hit && page) return runRead(cache, auth, req, schema, path, { ...hit, stmt: { text: hit.stmt.text, params: page.params }, offset: page.offset }, media, prefer, method)
     }
     const table = await withFreshCache((c) => lookupTable(c, schema, name))
     const q = parseQuery(url)
@@ -568,10 +630,10 @@ export function createRest(ctx: GatewayContext): GatewayModule {
     const offset = root.offset ?? 0
     const limit = Math.min(root.limit ?? MAX_ROWS, MAX_ROWS)
     const counted = !!prefer.count
-    const inner = `select ${sel.cols.join(', ')} from ${from} ${sel.laterals.join(' ')}${whereText}${order ? ` order by ${order}` : ''}${limitSql(limit, offset)}`
+    const inner = `select ${sel.cols.join(', ')} from ${from} ${sel.laterals.join(' ')}${whereText}${order ? ` order by ${order}` : ''}${limitSql(params, root, limit, offset)}`
     const total = counted ? `(select count(*) from ${from}${whereText})::text` : 'null::text'
     const text = `select ${total} as total, count(_t)::int as n, ${bodyExpr(media)} as body from (${inner}) _t`
-    return { stmt: { text, params: params.values }, names: sel.names, offset, counted, readOnly, singleComposite }
+    return { stmt: { text, params: params.values }, root, page: params.page, names: sel.names, offset, counted, readOnly, singleComposite }
   }
 
   async function runRead(cache: SchemaCache, auth: Auth, req: IncomingMessage, schema: string, path: string, c: CompiledRead, media: Media, prefer: Prefer, method: string): Promise<Reply> {
@@ -853,7 +915,7 @@ export function createRest(ctx: GatewayContext): GatewayModule {
     if (fn.retKind === 'scalar') {
       const limit = Math.min(q.limits.find((l) => l.path.length === 0)?.n ?? MAX_ROWS, MAX_ROWS)
       const offset = q.offsets.find((l) => l.path.length === 0)?.n ?? 0
-      const text = `select null::text as total, count(_t)::int as n, coalesce(json_agg(_t.v), '[]')::text as body from (select _r.v from ${from}${call} as _r(v)${limitSql(limit, offset)}) _t`
+      const text = `select null::text as total, count(_t)::int as n, coalesce(json_agg(_t.v), '[]')::text as body from (select _r.v from ${from}${call} as _r(v)${limitSql(params, undefined, limit, offset)}) _t`
       const [[row]] = await exec(readOnly, setup, [{ text, params: params.values }])
       const reply = finishRead(row as never, media, [], offset, false, method, prefer)
       if (method === 'HEAD') reply.body = undefined
