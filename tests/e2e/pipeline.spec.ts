@@ -235,3 +235,60 @@ test('an agent cannot move a colleague’s deal; the settings page edits stages 
   c2.assertClean()
   await page2.context().close()
 })
+
+test('"Nouvelle affaire": errors at the field, a contact found by search, the deal created with the agent’s rights', async ({ page }) => {
+  const c = await watchConsole(page)
+  const sql = postgres(env('SUPABASE_DB_URL'), { max: 1, onnotice: () => {} })
+  try {
+    // A contact whose name is unique in the demo agency, and the agent Thomas.
+    const [who] = await sql`
+      select (array_agg(id))[1] as id, first_name || ' ' || last_name as name from public.contacts
+       where tenant_id = ${TENANT} and deleted_at is null and first_name is not null and last_name is not null
+       group by first_name, last_name having count(*) = 1 order by 2 limit 1`
+    const [thomas] = await sql`select id from auth.users where email = 'thomas.lefevre@immo-ai.test'`
+    const title = unique('Maison créée au tableau')
+
+    await signIn(page, 'thomas.lefevre@immo-ai.test')
+    await expect(page).toHaveURL(/\/$/)
+    // The board filtered on the title to come (as in the other tests: axe judges the columns' small print
+    // under the dialog's dimming overlay otherwise); the new card must appear in it.
+    await openBoardOn(page, title)
+    await page.getByRole('button', { name: 'Nouvelle affaire' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Nouvelle affaire' })
+    await expect(dialog).toBeVisible()
+    const titleBox = dialog.getByRole('textbox', { name: "Titre de l'affaire" })
+    const valueBox = dialog.getByRole('textbox', { name: 'Montant (€)' })
+
+    // Nothing typed: the title is refused at its field, which gets the focus; a bad amount too.
+    await dialog.getByRole('button', { name: "Créer l'affaire" }).click()
+    await expect(titleBox).toHaveAttribute('aria-invalid', 'true')
+    await expect(titleBox).toHaveAccessibleDescription(/Donnez un titre à l'affaire\./)
+    await expect(titleBox).toBeFocused()
+    await valueBox.fill('12abc')
+    await expect(valueBox).toHaveAccessibleDescription(/Montant invalide : saisissez un nombre positif/)
+    await auditPage(page, 'pipeline-nouvelle-affaire-erreurs')
+
+    // The contact, searched by name; the rest of the form.
+    await dialog.getByRole('combobox', { name: 'Contact' }).fill(who!.name as string)
+    await dialog.getByRole('option', { name: new RegExp(`^${(who!.name as string).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) }).first().click()
+    await expect(dialog.getByTestId('deal-create-contact')).toContainText(who!.name as string)
+    await titleBox.fill(title)
+    await valueBox.fill('385 000')
+    await expect(valueBox).not.toHaveAttribute('aria-invalid', 'true')
+    await dialog.getByRole('combobox', { name: 'Étape' }).selectOption(STAGE.estimation)
+    await expect(dialog.getByRole('combobox', { name: 'Responsable' })).toHaveValue(thomas!.id as string)
+    await auditPage(page, 'pipeline-nouvelle-affaire')
+    await dialog.getByRole('button', { name: "Créer l'affaire" }).click()
+    await expect(dialog).toBeHidden()
+    await expect(page.getByText(`Affaire « ${title} » créée.`)).toBeVisible()
+
+    // Inserted as Thomas (RLS), where he put it; the board shows the card.
+    const [row] = await sql`select id, stage_id, value::float8 as value, contact_id, owner_id, created_by, currency from public.deals where tenant_id = ${TENANT} and title = ${title}`
+    expect(row).toMatchObject({ stage_id: STAGE.estimation, value: 385000, contact_id: who!.id, owner_id: thomas!.id, created_by: thomas!.id, currency: 'EUR' })
+    await expect(column(page, STAGE.estimation).locator(`article[data-deal-id="${row!.id}"]`)).toBeVisible()
+    await expect(card(page, row!.id as string)).toContainText(who!.name as string)
+  } finally {
+    await sql.end()
+  }
+  c.assertClean()
+})
