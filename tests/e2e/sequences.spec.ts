@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { expect, test, type Page } from '@playwright/test'
 import postgres from 'postgres'
 import { admin, auditPage, DEMO_OWNER, env, open, signIn, watchConsole } from './helpers'
@@ -249,5 +249,40 @@ test('pause and resume a sequence, held contacts listed with their reason', asyn
   await page.getByTestId('tab-contacts').click()
   await page.getByTestId('filter-held').click()
   await expect(page.getByTestId('sequence-contacts')).toContainText('Retenu : variable manquante (firstName)')
+  c.assertClean()
+})
+
+test('a consumer on the phone opposition list is held with the reason, not sent the SMS', async ({ page }) => {
+  const c = await watchConsole(page)
+  const db = admin()
+  const tag = randomUUID().slice(0, 8)
+  const phone = `+3377${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`
+  // A consumer who consented to SMS, whose number is on the agency's opposition list (stored hashed).
+  const { data: contact, error } = await db.from('contacts').insert({ tenant_id: TENANT, owner_id: OWNER, kind: 'person', first_name: 'Inès', last_name: `Opposée-${tag}`, phone, sms_consent: 'opt_in' }).select('id').single()
+  if (error) throw error
+  const { error: e1 } = await db.from('consent_evidence').insert({ tenant_id: TENANT, contact_id: contact.id, channel: 'sms', status: 'opt_in', text_shown: 'J’accepte de recevoir des SMS de l’agence.', source: 'form:estimation' })
+  if (e1) throw e1
+  const { error: e2 } = await db.from('phone_oppositions').insert({ tenant_id: TENANT, phone_hash: createHash('sha256').update(phone).digest('hex'), source: 'bloctel' })
+  if (e2) throw e2
+  const { data: seq, error: e3 } = await db.from('sequences').insert({ tenant_id: TENANT, owner_id: OWNER, name: `Opposition E2E ${tag}`, status: 'active', audience: 'segment' }).select('id').single()
+  if (e3) throw e3
+  const { error: e4 } = await db.from('sequence_steps').insert({ tenant_id: TENANT, sequence_id: seq.id, position: 1, day_offset: 0, channel: 'sms', variants: [{ key: 'A', body: 'Bonjour {{firstName}}, {{agencyName}} vous offre l’estimation de votre bien.' }] })
+  if (e4) throw e4
+  const { error: e5 } = await db.from('sequence_enrolments').insert({ tenant_id: TENANT, sequence_id: seq.id, contact_id: contact.id, next_due_at: new Date().toISOString() })
+  if (e5) throw e5
+
+  // The list is checked before the time rules: the tick holds the enrolment whatever the hour.
+  const tick = await runClock(new Date())
+  expect((tick as { held?: number }).held ?? 0).toBeGreaterThanOrEqual(1)
+  const { data: sends } = await db.from('message_sends').select('id').eq('sequence_id', seq.id)
+  expect(sends).toEqual([])
+
+  await signIn(page, DEMO_OWNER)
+  await expect(page).toHaveURL(/\/$/)
+  await open(page, `/sequences/${seq.id}`)
+  await page.getByTestId('tab-contacts').click()
+  await page.getByTestId('filter-held').click()
+  await expect(page.getByTestId(`enrolment-${contact.id}`)).toContainText('Retenu : numéro inscrit sur la liste d’opposition au démarchage téléphonique (Bloctel)')
+  await auditPage(page, 'sequence-contacts-opposition')
   c.assertClean()
 })
