@@ -1,4 +1,4 @@
--- Analytics rules (issue 9): engagement counts only sends that are sent and
+-- Analytics rules (issue 9): engagement (and hot leads) count only sends that are sent and
 -- only a person's events (not a privacy proxy's or a scanner's), through the
 -- real webhook path (private.record_message_event) and the worker's status
 -- changes; a won deal counts at coalesce(won_amount, value) on won_on
@@ -8,7 +8,7 @@ begin;
 \ir _helpers.psql
 select tests.seed_two_tenants();
 
-select plan(31);
+select plan(33);
 
 create temp table ids (k text primary key, id uuid not null) on commit drop;
 grant select on ids to authenticated, anon;
@@ -123,6 +123,16 @@ select tests.clear_authentication();
 
 select is((select won_at from analytics_contact_milestones where contact_id = pg_temp.id('a1')), '2026-04-11 00:00 Europe/Paris'::timestamptz,
           'funnel: a1''s won milestone is the win''s date, not the move''s');
+
+-- ---------------------------------------------------------------- hot leads: a person's events only
+select private.record_message_event('brevo', 'ru-5-scan', 'clicked', pg_temp.id('r5'), null, now() - interval '1 hour', '{"bot": true, "why": "scanner"}');
+select private.record_message_event('brevo', 'ru-6-reply', 'replied', pg_temp.id('r6'), null, now() - interval '30 minutes', '{}');
+select tests.authenticate_as(tests.uid('a_agent'));
+select is((select count(*)::int from jsonb_array_elements(analytics_hot_leads(tests.tenant('a'))) l where l ->> 'contact_id' = pg_temp.id('a3')::text),
+          0, 'hot leads: a link scanner''s click makes nobody a hot lead');
+select is((select (l ->> 'score')::int from jsonb_array_elements(analytics_hot_leads(tests.tenant('a'))) l where l ->> 'contact_id' = pg_temp.id('a2')::text),
+          5, 'hot leads: a person''s reply scores 5');
+select tests.clear_authentication();
 
 -- ---------------------------------------------------------------- incremental = rebuild
 create temp table before_rebuild on commit drop as
