@@ -69,6 +69,10 @@ export function parseAreaCodes(input: string): { postal_codes: string[]; departe
 
 export type BaseBulkAction = 'add_tag' | 'remove_tag' | 'assign_owner' | 'add_to_base' | 'remove_from_base'
 
+/** A sequence a selection can be enrolled in: running, or paused (enrolments wait for it). */
+export const enrolableSequenceSchema = z.object({ id: z.string(), name: z.string(), status: z.enum(['active', 'paused']) })
+export type EnrolableSequence = z.infer<typeof enrolableSequenceSchema>
+
 /** Prospect bases of the current tenant: list, generation by sector + area, bulk actions. */
 export function useBases() {
   const supabase = useSupabase()
@@ -140,5 +144,33 @@ export function useBases() {
     return Number(data ?? 0)
   }
 
-  return { list, get, credits, requestGeneration, preview, confirm, create, remove, bulk }
+  /** Sequences to enrol a selection in (a draft enrols its base itself when launched). */
+  async function enrolableSequences(): Promise<EnrolableSequence[]> {
+    const { data, error } = await supabase.from('sequences').select('id, name, status')
+      .eq('tenant_id', tenant()).in('status', ['active', 'paused']).order('name')
+    if (error) throw error
+    return z.array(enrolableSequenceSchema).parse(data ?? [])
+  }
+
+  /** Enrols contacts in a sequence at its current version (agents and above); returns how many were newly enrolled. */
+  async function enrol(sequenceId: string, contactIds: string[]): Promise<number> {
+    const { data, error } = await supabase.rpc('enrol_contacts', { p_sequence_id: z.string().uuid().parse(sequenceId), p_contact_ids: contactIds })
+    if (error) throw error
+    return Number(data ?? 0)
+  }
+
+  /** Soft delete, the prospects list's RPC (history kept); `restoreContacts` is its undo. */
+  async function deleteContacts(contactIds: string[]): Promise<number> {
+    const { data, error } = await supabase.rpc('contacts_bulk_action', { p_tenant_id: tenant(), p_ids: contactIds, p_action: 'delete', p_value: null })
+    if (error) throw error
+    return Number(data ?? 0)
+  }
+
+  async function restoreContacts(contactIds: string[]): Promise<number> {
+    const { data, error } = await supabase.rpc('contacts_bulk_action', { p_tenant_id: tenant(), p_ids: contactIds, p_action: 'restore', p_value: null })
+    if (error) throw error
+    return Number(data ?? 0)
+  }
+
+  return { list, get, credits, requestGeneration, preview, confirm, create, remove, bulk, enrolableSequences, enrol, deleteContacts, restoreContacts }
 }

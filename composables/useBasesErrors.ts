@@ -3,7 +3,7 @@ export const BASES_ERROR_CODES = new Set([
   'generation_rate_limited', 'invalid_area', 'invalid_naf', 'generation_not_found', 'generation_already_confirmed', 'generation_not_ready',
   'generation_empty', 'base_name_taken', 'segment_name_taken', 'enrichment_running', 'nothing_to_enrich', 'enrichment_quota_exceeded',
   'enrichment_not_found', 'enrichment_already_reviewed', 'duplicate_contact', 'invalid_segment_filter', 'too_many_contacts', 'invalid_tag',
-  'owner_not_member', 'base_not_found', 'contact_not_found',
+  'owner_not_member', 'base_not_found', 'contact_not_found', 'sequence_not_found', 'invalid_selection',
 ])
 
 /** The feature's code of an error, or null: RPC messages, and unique-name violations by constraint. */

@@ -126,3 +126,61 @@ test('a saved segment with a live count, and the scoring settings', async ({ pag
   await auditPage(page, 'reglages-scoring')
   c.assertClean()
 })
+
+test('a base page: enrol a selection in a sequence, delete contacts and undo', async ({ page }) => {
+  test.setTimeout(120_000)
+  const c = await watchConsole(page)
+  const sql = postgres(env('SUPABASE_DB_URL'), { max: 1, onnotice: () => {} })
+  const baseId = 'ba5e0000-0000-4000-8000-000000000001'
+  const [tenant] = await sql`select id from public.tenants where slug = 'etoile-immobilier'`
+  // A paused sequence: the enrolments wait, nothing is sent during the test.
+  const seqName = `Relance e2e ${Date.now().toString(36)}`
+  const [seq] = await sql`insert into public.sequences (tenant_id, name, status, audience, prospect_base_id)
+    values (${tenant!.id}, ${seqName}, 'paused', 'base', ${baseId}) returning id`
+  try {
+    await signIn(page, DEMO_OWNER)
+    await expect(page).toHaveURL(/\/$/)
+    await open(page, `/bases/${baseId}`)
+    await expect(page.getByTestId('base-name')).toHaveText('Import Neuilly 2026')
+    const table = page.getByRole('table', { name: 'Contacts de la base' })
+    await expect(table.getByTestId('contact-open').nth(1)).toBeVisible()
+
+    // enrol two contacts in the sequence
+    await table.locator('tbody tr').nth(0).getByRole('checkbox').check()
+    await table.locator('tbody tr').nth(1).getByRole('checkbox').check()
+    await expect(table.locator('tbody tr').nth(1).getByRole('checkbox')).toBeChecked()
+    await page.getByRole('button', { name: 'Inscrire dans une séquence' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Inscrire 2 contacts dans une séquence' })
+    await expect(dialog).toBeVisible()
+    await dialog.getByRole('combobox', { name: 'Séquence' }).selectOption({ label: `${seqName} (en pause)` })
+    await auditPage(page, 'bases-inscription')
+    await dialog.getByRole('button', { name: 'Appliquer' }).click()
+    await expect(page.getByText(`2 contacts inscrits dans « ${seqName} ».`)).toBeVisible()
+    const [enrolled] = await sql`select count(*)::int as n from public.sequence_enrolments where sequence_id = ${seq!.id}`
+    expect(enrolled!.n).toBe(2)
+    // the acted-on contacts left the selection
+    await expect(table.locator('tbody tr').nth(0).getByRole('checkbox')).not.toBeChecked()
+
+    // delete two contacts, then undo
+    const [{ now }] = await sql`select now() as now`
+    await table.locator('tbody tr').nth(0).getByRole('checkbox').check()
+    await table.locator('tbody tr').nth(1).getByRole('checkbox').check()
+    await expect(table.locator('tbody tr').nth(1).getByRole('checkbox')).toBeChecked()
+    await page.getByTestId('bulk-delete').click()
+    await expect(page.getByTestId('undo-delete')).toContainText('2 contacts supprimés.')
+    const deleted = await sql`select c.id from public.contacts c join public.prospect_base_members m on m.contact_id = c.id and m.prospect_base_id = ${baseId}
+      where c.tenant_id = ${tenant!.id} and c.deleted_at >= ${now}`
+    expect(deleted).toHaveLength(2)
+    await auditPage(page, 'bases-suppression')
+    await page.getByRole('button', { name: 'Annuler la suppression' }).click()
+    await expect(page.getByText('2 contacts restaurés.')).toBeVisible()
+    await expect(page.getByTestId('undo-delete')).toBeHidden()
+    const [back] = await sql`select count(*)::int as n from public.contacts where id = any(${deleted.map((r) => r.id)}) and deleted_at is null`
+    expect(back!.n).toBe(2)
+    c.assertClean()
+  } finally {
+    await sql`delete from public.sequence_enrolments where sequence_id = ${seq!.id}`
+    await sql`delete from public.sequences where id = ${seq!.id}`
+    await sql.end()
+  }
+})
