@@ -1,3 +1,4 @@
+import { z } from 'zod'
 import { download, toCsv, toXlsx } from '~/utils/import/export'
 
 export interface ContactRow {
@@ -28,6 +29,15 @@ export interface ContactFilters {
   has_phone?: boolean
   import_id?: string
 }
+/** What the caller may export (docs/import.md, "Export limits"): per export, per 24 hours, what is left. */
+export const exportAllowanceSchema = z.object({
+  role: z.string().nullable(),
+  allowed: z.boolean(),
+  max_rows_per_export: z.number(),
+  max_rows_per_day: z.number().nullable(),
+  remaining_today: z.number().nullable(),
+})
+export type ExportAllowance = z.infer<typeof exportAllowanceSchema>
 export type SortKey = 'last_activity_at' | 'last_name' | 'created_at' | 'city'
 export interface Cursor { value: string | null; id: string }
 
@@ -113,5 +123,11 @@ export function useContactList() {
     return rows.length
   }
 
-  return { page, bulk, matchingIds, tagSuggestions, exportList }
+  async function exportAllowance(): Promise<ExportAllowance> {
+    const { data, error } = await supabase.rpc('export_allowance', { p_tenant_id: session.currentTenantId })
+    if (error) throw error
+    return exportAllowanceSchema.parse(data)
+  }
+
+  return { page, bulk, matchingIds, tagSuggestions, exportList, exportAllowance }
 }

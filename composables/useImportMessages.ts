@@ -3,7 +3,7 @@ import type { ImportFailure } from './useImport'
 
 /** French (and English) wording of the import's stable codes: fatal file problems, row rejects, warnings. */
 export function useImportMessages() {
-  const { t, te } = useI18n()
+  const { t, te, n } = useI18n()
   const errorMessage = useErrorMessage()
 
   const fieldLabel = (field: string | null | undefined): string => {
@@ -24,7 +24,9 @@ export function useImportMessages() {
     if (typeof m === 'string' && /^[a-z_]+$/.test(m) && te(`import.errors.${m}`)) {
       let detail: Record<string, unknown> = {}
       try { detail = JSON.parse(String((e as { details?: unknown }).details ?? '{}')) } catch { /* no detail */ }
-      return t(`import.errors.${m}`, { field: fieldLabel(String(detail.field ?? '')) })
+      // figures of the detail (export limits: max_rows, remaining…) are formatted for the sentence
+      const figures = Object.fromEntries(Object.entries(detail).filter(([, v]) => typeof v === 'number').map(([k, v]) => [k, n(v as number)]))
+      return t(`import.errors.${m}`, { ...figures, field: fieldLabel(String(detail.field ?? '')) })
     }
     return errorMessage(e)
   }

@@ -88,6 +88,8 @@ test('prospects list: search, filters, pages, bulk tag, delete with undo, audite
   await expect(table.locator('tbody tr')).toHaveCount(2)
   const [auditBefore] = await sql`select count(*)::int as n from public.audit_log where tenant_id = ${tenant!.id} and action = 'export'`
   await page.getByTestId('export-open').click()
+  // the dialog states the caller's export limit (an owner: the 50,000-row ceiling, no daily cap)
+  await expect(page.getByTestId('export-allowance')).toContainText(/jusqu.à 50\s000 contacts à la fois/)
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()])
   const csv = readFileSync((await download.path())!, 'utf8')
   expect(csv.split('\r\n').filter(Boolean)).toHaveLength(3)
