@@ -149,6 +149,7 @@ test('a base page: enrol a selection in a sequence, delete contacts and undo', a
     await table.locator('tbody tr').nth(0).getByRole('checkbox').check()
     await table.locator('tbody tr').nth(1).getByRole('checkbox').check()
     await expect(table.locator('tbody tr').nth(1).getByRole('checkbox')).toBeChecked()
+    await auditPage(page, 'bases-selection')
     await page.getByRole('button', { name: 'Inscrire dans une séquence' }).click()
     const dialog = page.getByRole('dialog', { name: 'Inscrire 2 contacts dans une séquence' })
     await expect(dialog).toBeVisible()
