@@ -16,6 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer, request as httpRequest, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import type postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adminSql, env } from '../helpers/stack'
 
@@ -25,6 +26,13 @@ const sql = adminSql()
 const RANDOM_SENDS = Number(process.env.SENDING_CRASH_SENDS ?? 2000)
 
 let sink: Server
+/**
+ * The tick's single-flight lock, held for the whole file: pg_cron's own tick then
+ * stops early and wakes no send-worker edge function, so only the processes this
+ * test starts (and kills) drain the queues — the crash points are reached where
+ * expected. The file's own ticks run on this connection (the lock is re-entrant).
+ */
+let tickLock: postgres.ReservedSql
 let sinkUrl = ''
 let tz = 'Europe/Paris'
 
@@ -93,7 +101,7 @@ async function tenant(n: number, o: { channel: 'email' | 'sms'; invalid?: number
             select ${t.id}, ${s.id}, id, now() - interval '1 minute' from public.contacts where tenant_id = ${t.id}`
   // The tick, as pg_cron runs it (it may already have picked some up: the ledger key makes that harmless).
   for (let i = 0; i < 20; i++) {
-    const [r] = await sql`select private.enqueue_due_steps(5000, now()) as r`
+    const [r] = await tickLock`select private.enqueue_due_steps(5000, now()) as r`
     if (r.r.skipped) await new Promise((res) => setTimeout(res, 200))
     const [left] = await sql`select count(*)::int as n from public.sequence_enrolments where tenant_id = ${t.id} and status = 'active' and current_position = 1`
     if (left.n === 0) break
@@ -129,6 +137,8 @@ async function providerCounts(tenantId: string): Promise<{ expected: number; cou
 
 beforeAll(async () => {
   await startSink()
+  tickLock = await sql.reserve()
+  await tickLock`select pg_advisory_lock(hashtext('private.enqueue_due_steps'))`
   // A recipient timezone where it is now a legal SMS hour (Mon–Sat 08:00–20:00, no French holiday) for the next hour.
   const [z] = await sql`
     select n.name from pg_timezone_names n
@@ -140,6 +150,8 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
+  await tickLock`select pg_advisory_unlock(hashtext('private.enqueue_due_steps'))`
+  tickLock.release()
   await sql`delete from public.tenants where slug like 'crash-%'`
   await sql.end()
   await new Promise<void>((r) => sink.close(() => r()))
