@@ -17,8 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolveConfig, type StackConfig } from '../../scripts/local-stack/config.ts'
 import { bootstrap } from '../../scripts/local-stack/migrate.ts'
 import { startPostgres, type PgHandle } from '../../scripts/local-stack/postgres.ts'
-import { start as startGateway } from '../../scripts/local-stack/gateway/server.ts'
-import type { Service } from '../../scripts/local-stack/stack.ts'
+import { closeContext, createContext, type GatewayContext } from '../../scripts/local-stack/gateway/context.ts'
+import { createGateway, guardDriverRejections } from '../../scripts/local-stack/gateway/server.ts'
 
 /**
  * No request may take longer than this, outage included. Generous for a busy shared
@@ -50,8 +50,12 @@ alter publication supabase_realtime add table public.restart_items;
 let dir = ''
 let cfg: StackConfig
 let pg: PgHandle
-let gateway: Service
-let clients: SupabaseClient[] = []
+let ctx: GatewayContext
+let gateway: ReturnType<typeof createGateway>
+const clients: SupabaseClient[] = []
+/** The gateway's log (without the access log), shown when an assertion fails. */
+const gatewayLog: string[] = []
+const logs = () => gatewayLog.slice(-40).join('\n')
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'immo-ai-gwrestart-'))
@@ -65,12 +69,24 @@ beforeAll(async () => {
   } finally {
     await sql.end()
   }
-  gateway = await startGateway(cfg)
+  const log = (e: Record<string, unknown>) => {
+    // Everything but the one-line-per-request access log.
+    if (e.message) gatewayLog.push(`${new Date().toISOString()} ${JSON.stringify(e)}`)
+  }
+  guardDriverRejections(log)
+  ctx = createContext(cfg, log)
+  gateway = createGateway(ctx)
+  await new Promise<void>((res) => gateway.server.listen(cfg.ports.gateway, '127.0.0.1', () => res()))
 }, 120_000)
 
 afterAll(async () => {
   for (const c of clients) c.realtime.disconnect()
-  await gateway?.stop().catch(() => {})
+  if (gateway) {
+    gateway.server.closeAllConnections()
+    await new Promise((r) => gateway.server.close(r))
+    await gateway.close().catch(() => {})
+    await closeContext(ctx).catch(() => {})
+  }
   await pg?.stop().catch(() => {})
   if (dir) rmSync(dir, { recursive: true, force: true })
 }, 60_000)
@@ -204,7 +220,7 @@ describe('Postgres restarted under load', () => {
     await Promise.all(loops)
 
     const bad = outcomes.filter((o) => !(typeof o.status === 'number' && ((o.status >= 200 && o.status < 300) || o.status === 503)))
-    expect(bad.slice(0, 5), `${bad.length} answers neither 2xx nor 503`).toEqual([])
+    expect(bad.slice(0, 5), `${bad.length} answers neither 2xx nor 503; gateway log:\n${logs()}`).toEqual([])
     const unavailable = outcomes.filter((o) => o.status === 503)
     expect(unavailable.length, 'the load met the outage').toBeGreaterThan(0)
     for (const o of unavailable) {
@@ -220,7 +236,7 @@ describe('Postgres restarted under load', () => {
     console.log(`[restart] ${outcomes.length} requests, ${unavailable.length} × 503 (${[...new Set(unavailable.map((o) => o.code))].join(', ')}), slowest ${slowest.ms} ms, down ${upAt - downAt} ms`)
 
     // Realtime: the refused join is retried by the client and succeeds once the database is back…
-    await rejoin.until('SUBSCRIBED', 40_000)
+    await rejoin.until('SUBSCRIBED', 40_000).catch((e) => { throw new Error(`${(e as Error).message}; gateway log:\n${logs()}`) })
     expect(rejoin.seen[0]).toMatchObject({ status: 'CHANNEL_ERROR' })
     expect(rejoin.seen.find((s) => s.status === 'CHANNEL_ERROR')!.reason).toMatch(/unable to connect to the project database/)
     // …and a row committed after the rejoin reaches both channels, once each.
@@ -230,7 +246,8 @@ describe('Postgres restarted under load', () => {
       body: JSON.stringify({ label: marker, n: 1 }),
     })
     expect(r.status).toBe(201)
-    await waitUntil('the insert on both channels', () => kept.length >= 1 && rejoined.length >= 1, 15_000)
+    await waitUntil(() => `the insert on both channels (kept ${kept.length}, rejoined ${rejoined.length}; subscribe statuses ${JSON.stringify(rejoin.seen)}; gateway log:\n${logs()})`,
+      () => kept.length >= 1 && rejoined.length >= 1, 15_000)
     await new Promise((r2) => setTimeout(r2, 500))
     expect(kept.map((e) => e.new.label)).toEqual([marker])
     expect(rejoined.map((e) => e.new.label)).toEqual([marker])

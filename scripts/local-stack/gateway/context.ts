@@ -62,6 +62,7 @@ export class DbHealth {
   down: { since: number; error: string } | null = null
   private probing = false
   private closed = false
+  private upListeners: (() => void)[] = []
 
   constructor(
     private readonly url: string,
@@ -88,11 +89,12 @@ export class DbHealth {
     this.probing = true
     try {
       while (this.down && !this.closed) {
-        const sql = postgres(this.url, { max: 1, onnotice: () => {}, fetch_types: false, connect_timeout: 2, idle_timeout: 1, connection: { application_name: 'gateway_probe' } })
+        const sql = postgres(this.url, { max: 1, onnotice: () => {}, fetch_types: false, connect_timeout: 10, idle_timeout: 1, connection: { application_name: 'gateway_probe' } })
         try {
           await sql`select 1`
           this.log({ level: 'info', service: 'gateway', message: 'database reachable again', downMs: Date.now() - (this.down?.since ?? Date.now()) })
           this.down = null
+          for (const fn of this.upListeners) fn()
         } catch (e) {
           if (this.down) this.down.error = String((e as Error).message ?? e)
         } finally {
@@ -103,6 +105,11 @@ export class DbHealth {
     } finally {
       this.probing = false
     }
+  }
+
+  /** Runs `fn` each time the database is reachable again after being marked down. */
+  onUp(fn: () => void): void {
+    this.upListeners.push(fn)
   }
 
   close(): void {
@@ -167,16 +174,17 @@ export function createContext(cfg: StackConfig, log: (e: Record<string, unknown>
   const opts = {
     onnotice: () => {},
     connection: { application_name: 'gateway' },
-    connect_timeout: 5,
+    connect_timeout: 10,
     backoff: (retries: number) => Math.min(0.05 * retries, 0.5),
   }
   const jwtSecret = new TextEncoder().encode(cfg.keys.jwtSecret)
-  return {
+  // REST pipelines each request in one round trip, so a few connections keep
+  // Postgres busy; more backends than cores only add context switches.
+  // GATEWAY_API_POOL overrides (benchmarks).
+  const apiPool = () => postgres(base.replace('%s', 'authenticator'), { ...opts, max: Number(process.env.GATEWAY_API_POOL) || API_POOL })
+  const ctx: GatewayContext = {
     cfg,
-    // REST pipelines each request in one round trip, so a few connections keep
-    // Postgres busy; more backends than cores only add context switches.
-    // GATEWAY_API_POOL overrides (benchmarks).
-    api: postgres(base.replace('%s', 'authenticator'), { ...opts, max: Number(process.env.GATEWAY_API_POOL) || API_POOL }),
+    api: apiPool(),
     authDb: postgres(base.replace('%s', 'supabase_auth_admin'), { ...opts, max: 5 }),
     storageDb: postgres(base.replace('%s', 'supabase_storage_admin'), { ...opts, max: 5 }),
     admin: postgres(base.replace('%s', 'postgres'), { ...opts, max: 3 }),
@@ -188,6 +196,15 @@ export function createContext(cfg: StackConfig, log: (e: Record<string, unknown>
     log,
     db: new DbHealth(cfg.dbUrl, log),
   }
+  // After an outage REST gets a fresh pool: a postgres.js `reserve()` whose connect failed
+  // stays queued in its pool and, once Postgres is back, is handed a connection nobody will
+  // ever use or release — each such one would shrink the old pool for good.
+  ctx.db.onUp(() => {
+    const old = ctx.api
+    ctx.api = apiPool()
+    void old.end({ timeout: 5 }).catch(() => {})
+  })
+  return ctx
 }
 
 export async function closeContext(ctx: GatewayContext): Promise<void> {

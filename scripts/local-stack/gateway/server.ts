@@ -97,7 +97,7 @@ let driverGuard = false
  * unhandled, which would end the whole supervisor. Connection failures are logged
  * instead; every other unhandled rejection still ends the process, as by default.
  */
-function guardDriverRejections(log: (e: Record<string, unknown>) => void): void {
+export function guardDriverRejections(log: (e: Record<string, unknown>) => void): void {
   if (driverGuard) return
   driverGuard = true
   process.on('unhandledRejection', (reason) => {

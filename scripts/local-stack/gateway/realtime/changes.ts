@@ -13,8 +13,7 @@
  * DELETE events are not RLS-checked (Supabase cannot either); with RLS on,
  * their old record is reduced to the primary key.
  */
-import type postgres from 'postgres'
-import { dbFailure, POOL_TIMEOUT, releaseUnlessLost, reserveWithin, settleOrLose, type Sql } from '../context.ts'
+import { dbFailure, settleOrLose, type Sql } from '../context.ts'
 import { matches, type FilterItem } from './filters.ts'
 import type { Relation, WalChange, WalTransaction, WalValue } from './replication.ts'
 
@@ -145,7 +144,7 @@ export class ChangeDispatcher {
   delivered = 0
 
   /**
-   * `db` is a superuser pool reserved for this work (it must `set role`);
+   * `db` is a superuser pool of one connection reserved for this work (it must `set role`);
    * `afterFanOut` runs once the pushes of a batch are queued (the sockets
    * uncork there, so each socket gets one write per batch).
    */
@@ -175,7 +174,7 @@ export class ChangeDispatcher {
             await this.process(batch)
             break
           } catch (e) {
-            if ((dbFailure(e) || (e as { code?: string }).code === POOL_TIMEOUT) && attempt < MAX_BATCH_ATTEMPTS) {
+            if (dbFailure(e) && attempt < MAX_BATCH_ATTEMPTS) {
               if (attempt === 1) this.log({ level: 'warn', service: 'realtime', message: 'database unreachable, postgres_changes batch held', error: String((e as Error).message ?? e) })
               await new Promise((r) => setTimeout(r, 250))
               continue
@@ -244,113 +243,111 @@ export class ChangeDispatcher {
 
     // Round trip 1 (pipelined on one connection): keys and RLS flag of each relation,
     // typed records for rows Node cannot type itself, type names, column privileges.
-    const conn = await reserveWithin(this.db, 10_000)
+    // `db` is a pool of one connection used by this dispatcher alone, one batch at a time:
+    // statements sent in order share that connection, so the pipelined transaction of the
+    // RLS check needs no reservation. (A postgres.js reservation whose connect fails stays
+    // queued in the pool and later swallows the reconnected connection: a one-connection
+    // pool would be dead after Postgres restarts.) If the connection dies mid-batch, the
+    // batch fails on that error and its remaining statements' results are never used.
+    const conn = this.db
     const metas = new Map<number, RelMeta>()
-    let failure: unknown
-    try {
-      const pending: Promise<unknown>[] = []
-      for (const [relid, list] of byRel) {
-        const rel = list[list.length - 1]!.change.relation
-        pending.push(this.relMeta(conn, relid).then((m) => void metas.set(relid, m)))
-        pending.push(this.ensureTypeNames(conn, rel))
-        pending.push(this.typeRecords(conn, relid, list))
-        const roles = new Set<string>()
-        for (const w of list) for (const r of w.cands.roles) roles.add(r)
-        for (const r of roles) pending.push(this.columns(conn, `${r}\u0000${relid}`))
-      }
-      await Promise.all(pending)
+    const pending: Promise<unknown>[] = []
+    for (const [relid, list] of byRel) {
+      const rel = list[list.length - 1]!.change.relation
+      pending.push(this.relMeta(conn, relid).then((m) => void metas.set(relid, m)))
+      pending.push(this.ensureTypeNames(conn, rel))
+      pending.push(this.typeRecords(conn, relid, list))
+      const roles = new Set<string>()
+      for (const w of list) for (const r of w.cands.roles) roles.add(r)
+      for (const r of roles) pending.push(this.columns(conn, `${r}\u0000${relid}`))
+    }
+    await Promise.all(pending)
 
-      // Targets: the bindings whose filters match the typed row (the old row for DELETE),
-      // made before the commit; ids grouped per subscriber.
-      for (const w of works) {
-        const row = w.change.type === 'DELETE' ? w.oldRecord ?? {} : w.record!
-        const at = w.commitTime.getTime()
-        const bySub = new Map<ChangeSubscriber, number[]>()
-        const consider = (e: Candidate) => {
-          if (at < e.binding.since || !matches(e.binding.filter, row)) return
-          const ids = bySub.get(e.sub)
-          if (!ids) bySub.set(e.sub, [e.binding.id])
-          else if (!ids.includes(e.binding.id)) ids.push(e.binding.id)
-        }
-        for (const [col, byValue] of w.cands.index) {
-          if (!(col in row) || row[col] === null) continue
-          for (const e of byValue.get(lookupKey(row[col])) ?? []) consider(e)
-        }
-        for (const e of w.cands.scan) consider(e)
-        for (const [sub, ids] of bySub) w.targets.push({ sub, ids })
+    // Targets: the bindings whose filters match the typed row (the old row for DELETE),
+    // made before the commit; ids grouped per subscriber.
+    for (const w of works) {
+      const row = w.change.type === 'DELETE' ? w.oldRecord ?? {} : w.record!
+      const at = w.commitTime.getTime()
+      const bySub = new Map<ChangeSubscriber, number[]>()
+      const consider = (e: Candidate) => {
+        if (at < e.binding.since || !matches(e.binding.filter, row)) return
+        const ids = bySub.get(e.sub)
+        if (!ids) bySub.set(e.sub, [e.binding.id])
+        else if (!ids.includes(e.binding.id)) ids.push(e.binding.id)
       }
+      for (const [col, byValue] of w.cands.index) {
+        if (!(col in row) || row[col] === null) continue
+        for (const e of byValue.get(lookupKey(row[col])) ?? []) consider(e)
+      }
+      for (const e of w.cands.scan) consider(e)
+      for (const [sub, ids] of bySub) w.targets.push({ sub, ids })
+    }
 
-      // Round trip 2: RLS, one check per relation and distinct claims, all pipelined in one transaction.
-      const visible = new Map<Work, Set<string>>() // claimsKey set per work that passed RLS
-      const jobs: { relid: number; meta: RelMeta; claims: Claims; claimsKey: string; keys: (string | null)[][] }[] = []
-      const keyFns = new Map<number, (w: Work) => (string | null)[]>()
-      for (const [relid, list] of byRel) {
-        const meta = metas.get(relid)!
-        const checks = list.filter((w) => w.change.type !== 'DELETE' && w.targets.length)
-        if (!checks.length || !meta.pk.length) continue
-        if (!meta.rls) {
-          // Without RLS only column privileges apply (Supabase's apply_rls skips the check too).
-          for (const w of checks) visible.set(w, new Set(w.targets.map((t) => t.sub.claimsKey)))
-          continue
-        }
-        const rel = list[0]!.change.relation
-        const idx = meta.pk.map((c) => rel.columns.findIndex((x) => x.name === c))
-        // The key as WAL text, in PK column order (what the check casts back).
-        const keysOf = (w: Work) => idx.map((i) => (i < 0 ? null : w.change.new?.[i] ?? null))
-        keyFns.set(relid, keysOf)
-        // Per distinct claims, only the keys of the changes that claims' channels wait for.
-        const byClaims = new Map<string, { claims: Claims; keys: (string | null)[][] }>()
-        for (const w of checks) {
-          let key: (string | null)[] | undefined
-          for (const t of w.targets) {
-            if (t.sub.claims.role === 'service_role') continue
-            let entry = byClaims.get(t.sub.claimsKey)
-            if (!entry) byClaims.set(t.sub.claimsKey, (entry = { claims: t.sub.claims, keys: [] }))
-            key ??= keysOf(w)
-            if (entry.keys[entry.keys.length - 1] !== key) entry.keys.push(key)
-          }
-        }
-        for (const [claimsKey, e] of byClaims) jobs.push({ relid, meta, claims: e.claims, claimsKey, keys: e.keys })
+    // Round trip 2: RLS, one check per relation and distinct claims, all pipelined in one transaction.
+    const visible = new Map<Work, Set<string>>() // claimsKey set per work that passed RLS
+    const jobs: { relid: number; meta: RelMeta; claims: Claims; claimsKey: string; keys: (string | null)[][] }[] = []
+    const keyFns = new Map<number, (w: Work) => (string | null)[]>()
+    for (const [relid, list] of byRel) {
+      const meta = metas.get(relid)!
+      const checks = list.filter((w) => w.change.type !== 'DELETE' && w.targets.length)
+      if (!checks.length || !meta.pk.length) continue
+      if (!meta.rls) {
+        // Without RLS only column privileges apply (Supabase's apply_rls skips the check too).
+        for (const w of checks) visible.set(w, new Set(w.targets.map((t) => t.sub.claimsKey)))
+        continue
       }
-      const visibleKeys = await this.checkRls(conn, jobs)
-      for (const [relid, list] of byRel) {
-        const keysOf = keyFns.get(relid)
-        if (!keysOf) continue
-        for (const w of list) {
-          if (w.change.type === 'DELETE') continue
-          const k = JSON.stringify(keysOf(w))
-          const ok = new Set<string>()
-          for (const t of w.targets) {
-            if (t.sub.claims.role === 'service_role' || visibleKeys.get(`${relid}\u0000${t.sub.claimsKey}`)?.has(k)) ok.add(t.sub.claimsKey)
-          }
-          visible.set(w, ok)
-        }
-      }
-
-      for (const w of works) {
-        const rel = w.change.relation
-        const meta = metas.get(rel.id)!
-        const type = w.change.type
-        const commit = w.commitTime.toISOString()
-        const cache = new Map<string, string>() // role -> data JSON, serialised once for every subscriber of that role
+      const rel = list[0]!.change.relation
+      const idx = meta.pk.map((c) => rel.columns.findIndex((x) => x.name === c))
+      // The key as WAL text, in PK column order (what the check casts back).
+      const keysOf = (w: Work) => idx.map((i) => (i < 0 ? null : w.change.new?.[i] ?? null))
+      keyFns.set(relid, keysOf)
+      // Per distinct claims, only the keys of the changes that claims' channels wait for.
+      const byClaims = new Map<string, { claims: Claims; keys: (string | null)[][] }>()
+      for (const w of checks) {
+        let key: (string | null)[] | undefined
         for (const t of w.targets) {
-          const ids = t.ids
-          if (type !== 'DELETE' && meta.pk.length && !visible.get(w)?.has(t.sub.claimsKey)) continue
-          const role = t.sub.claims.role
-          let data = cache.get(role)
-          if (data === undefined) {
-            data = this.payload(w, meta, this.columnCache.get(`${role}\u0000${rel.id}`)?.cols ?? new Set(), commit)
-            cache.set(role, data)
-          }
-          t.sub.pushChange(ids, data)
-          this.delivered++
+          if (t.sub.claims.role === 'service_role') continue
+          let entry = byClaims.get(t.sub.claimsKey)
+          if (!entry) byClaims.set(t.sub.claimsKey, (entry = { claims: t.sub.claims, keys: [] }))
+          key ??= keysOf(w)
+          if (entry.keys[entry.keys.length - 1] !== key) entry.keys.push(key)
         }
       }
-    } catch (e) {
-      failure = e
-      throw e
-    } finally {
-      releaseUnlessLost(conn, failure)
+      for (const [claimsKey, e] of byClaims) jobs.push({ relid, meta, claims: e.claims, claimsKey, keys: e.keys })
+    }
+    const visibleKeys = await this.checkRls(conn, jobs)
+    for (const [relid, list] of byRel) {
+      const keysOf = keyFns.get(relid)
+      if (!keysOf) continue
+      for (const w of list) {
+        if (w.change.type === 'DELETE') continue
+        const k = JSON.stringify(keysOf(w))
+        const ok = new Set<string>()
+        for (const t of w.targets) {
+          if (t.sub.claims.role === 'service_role' || visibleKeys.get(`${relid}\u0000${t.sub.claimsKey}`)?.has(k)) ok.add(t.sub.claimsKey)
+        }
+        visible.set(w, ok)
+      }
+    }
+
+    for (const w of works) {
+      const rel = w.change.relation
+      const meta = metas.get(rel.id)!
+      const type = w.change.type
+      const commit = w.commitTime.toISOString()
+      const cache = new Map<string, string>() // role -> data JSON, serialised once for every subscriber of that role
+      for (const t of w.targets) {
+        const ids = t.ids
+        if (type !== 'DELETE' && meta.pk.length && !visible.get(w)?.has(t.sub.claimsKey)) continue
+        const role = t.sub.claims.role
+        let data = cache.get(role)
+        if (data === undefined) {
+          data = this.payload(w, meta, this.columnCache.get(`${role}\u0000${rel.id}`)?.cols ?? new Set(), commit)
+          cache.set(role, data)
+        }
+        t.sub.pushChange(ids, data)
+        this.delivered++
+      }
     }
   }
 
@@ -364,7 +361,7 @@ export class ChangeDispatcher {
    * Returns `relid \0 claimsKey` → set of visible key JSON texts.
    */
   private async checkRls(
-    conn: postgres.ReservedSql,
+    conn: Sql,
     jobs: { relid: number; meta: RelMeta; claims: Claims; claimsKey: string; keys: (string | null)[][] }[],
   ): Promise<Map<string, Set<string>>> {
     const out = new Map<string, Set<string>>()
@@ -440,7 +437,7 @@ export class ChangeDispatcher {
    * common types are converted here exactly as `to_jsonb` would; a row with any
    * other type goes to `realtime.typed_records` (one call per relation).
    */
-  private async typeRecords(conn: postgres.ReservedSql, relid: number, list: Work[]): Promise<void> {
+  private async typeRecords(conn: Sql, relid: number, list: Work[]): Promise<void> {
     const inputs: Record<string, unknown>[] = []
     const slots: [Work, 'record' | 'oldRecord', Set<string>][] = []
     const put = (w: Work, field: 'record' | 'oldRecord', rel: Relation, values: WalValue[], only?: Set<string>) => {
@@ -485,7 +482,7 @@ export class ChangeDispatcher {
     })
   }
 
-  private async relMeta(conn: postgres.ReservedSql, relid: number): Promise<RelMeta> {
+  private async relMeta(conn: Sql, relid: number): Promise<RelMeta> {
     const [r] = await conn`
       select c.relrowsecurity as rls, format('%I.%I', n.nspname, c.relname) as qualified,
              coalesce((select array_agg(a.attname::text order by k.ord)
@@ -509,7 +506,7 @@ export class ChangeDispatcher {
     return { pk, rls: r.rls as boolean, checkSql }
   }
 
-  private async ensureTypeNames(conn: postgres.ReservedSql, rel: Relation): Promise<void> {
+  private async ensureTypeNames(conn: Sql, rel: Relation): Promise<void> {
     const missing = rel.columns.map((c) => c.typeOid).filter((o) => !this.typeNames.has(o))
     if (!missing.length) return
     const rows = await conn`select oid::int as oid, typname::text as name from pg_type where oid = any(${missing}::oid[])`
@@ -517,7 +514,7 @@ export class ChangeDispatcher {
   }
 
   /** Columns a role may SELECT on a relation, cached for a second (grants change rarely). */
-  private async columns(conn: postgres.ReservedSql, key: string): Promise<void> {
+  private async columns(conn: Sql, key: string): Promise<void> {
     const hit = this.columnCache.get(key)
     if (hit && Date.now() - hit.at < 1000) return
     const [role, relid] = key.split('\u0000')

@@ -160,7 +160,7 @@ export function createRealtime(ctx: GatewayContext): GatewayModule {
   const changesDb = postgres(ctx.cfg.dbUrl, {
     max: 1, onnotice: () => {}, connection: { application_name: 'realtime_changes' },
     // Back within half a second of Postgres (postgres.js would otherwise grow the wait to 20 s).
-    connect_timeout: 5, backoff: (retries: number) => Math.min(0.05 * retries, 0.5),
+    connect_timeout: 10, backoff: (retries: number) => Math.min(0.05 * retries, 0.5),
   })
   const dispatcher = new ChangeDispatcher(changesDb, () => channelsWithChanges, log, uncorkAll)
   const replication = new ReplicationStream({
