@@ -8,7 +8,7 @@ begin;
 \ir _helpers.psql
 select tests.seed_two_tenants();
 
-select plan(33);
+select plan(35);
 
 create temp table ids (k text primary key, id uuid not null) on commit drop;
 grant select on ids to authenticated, anon;
@@ -132,6 +132,36 @@ select is((select count(*)::int from jsonb_array_elements(analytics_hot_leads(te
           0, 'hot leads: a link scanner''s click makes nobody a hot lead');
 select is((select (l ->> 'score')::int from jsonb_array_elements(analytics_hot_leads(tests.tenant('a'))) l where l ->> 'contact_id' = pg_temp.id('a2')::text),
           5, 'hot leads: a person''s reply scores 5');
+select tests.clear_authentication();
+
+-- ---------------------------------------------------------------- funnel pool = its definition
+-- a1 soft-deleted on 7 April, after its first send on the 6th; the fixture contacts were created
+-- today, after these April sends (a contact contacted "before" it existed: the counts must agree anyway).
+update contacts set deleted_at = '2026-04-07 12:00 Europe/Paris' where id = pg_temp.id('a1');
+-- c4 since January, never contacted; c5 created on 9 April; c6 deleted on 10 April; c7 deleted on
+-- 10 April after a send on the 5th.
+insert into contacts (id, tenant_id, kind, first_name, last_name, created_at, deleted_at) values
+  ('c0000000-0000-4000-8000-0000000000c4', tests.tenant('a'), 'person', 'Carole', 'Quatre', '2026-01-02 10:00 Europe/Paris', null),
+  ('c0000000-0000-4000-8000-0000000000c5', tests.tenant('a'), 'person', 'Cyril', 'Cinq', '2026-04-09 12:00 Europe/Paris', null),
+  ('c0000000-0000-4000-8000-0000000000c6', tests.tenant('a'), 'person', 'Chantal', 'Six', '2026-01-02 10:00 Europe/Paris', '2026-04-10 09:00 Europe/Paris'),
+  ('c0000000-0000-4000-8000-0000000000c7', tests.tenant('a'), 'person', 'Claude', 'Sept', '2026-01-02 10:00 Europe/Paris', '2026-04-10 09:00 Europe/Paris');
+insert into message_sends (tenant_id, contact_id, channel, idempotency_key, status, queued_at, sent_at)
+values (tests.tenant('a'), 'c0000000-0000-4000-8000-0000000000c7', 'email', 'ru:c7', 'delivered', '2026-04-05 10:00 Europe/Paris', '2026-04-05 10:00 Europe/Paris');
+create temp table pool_direct on commit drop as
+  select p.f, p.t, (select count(*) from contacts c left join analytics_contact_milestones m on m.tenant_id = c.tenant_id and m.contact_id = c.id
+                     where c.tenant_id = tests.tenant('a') and c.created_at < b.hi and (c.deleted_at is null or c.deleted_at >= b.lo)
+                       and (m.contacted_at is null or m.contacted_at >= b.lo)) as n
+    from (values ('2026-04-06'::date, '2026-04-12'::date), ('2026-04-08', '2026-04-09'), ('2026-04-11', '2026-04-12'),
+                 ((now() at time zone 'Europe/Paris')::date - 29, (now() at time zone 'Europe/Paris')::date),
+                 ((now() at time zone 'Europe/Paris')::date + 1, (now() at time zone 'Europe/Paris')::date + 2)) p(f, t)
+    cross join private.analytics_bounds(p.f, p.t) b;
+grant select on pool_direct to authenticated;
+select tests.authenticate_as(tests.uid('a_owner'));
+select is((select array_agg(private.analytics_pool_count(tests.tenant('a'), b.lo, b.hi) order by d.f) from pool_direct d cross join private.analytics_bounds(d.f, d.t) b),
+          (select array_agg(n order by f) from pool_direct),
+          'funnel pool: the four index counts equal the definition (deleted, contacted before, created after, future period)');
+select is((select array_agg(n order by f) from pool_direct), array[3, 3, 2, 2, 2]::bigint[],
+          'funnel pool: c4, c5 and c6 in April''s week (a1 deleted, a2 and a3 contacted, c7 both), c6 gone from the 11th');
 select tests.clear_authentication();
 
 -- ---------------------------------------------------------------- incremental = rebuild
