@@ -1,11 +1,12 @@
 -- Export limits per role (docs/import.md): assistants cannot export; agents are capped
 -- per export and per rolling 24 hours (counted from the audit trail); admins and
--- owners keep the 50,000-row ceiling with no daily cap. Errors carry a stable code,
--- their figures as JSON detail and a French hint.
+-- owners keep the 50,000-row ceiling with no daily cap. Records of generated bases
+-- leave only up to the plan's monthly allowance (docs/bases.md), whatever the role.
+-- Errors carry a stable code, their figures as JSON detail and a French hint.
 begin;
 \ir _helpers.psql
 select tests.seed_two_tenants();
-select plan(21);
+select plan(27);
 
 -- The documented defaults.
 select results_eq($$select role::text, max_rows_per_export, max_rows_per_day from private.export_role_limits order by role$$,
@@ -74,6 +75,27 @@ select tests.authenticate_as(tests.uid('a_owner'));
 select is(export_allowance(tests.tenant('a')), '{"role": "owner", "allowed": true, "max_rows_per_export": 50000, "max_rows_per_day": null, "remaining_today": null}'::jsonb,
   'an owner has the 50,000-row ceiling and no daily cap');
 select is(jsonb_array_length(export_contacts(tests.tenant('a'), '{"tags": ["export-test"]}', null, 'xlsx')), 4, 'an owner exports the 4 rows');
+
+-- Generated-base records: the plan's monthly allowance (2 for the test), whatever the role.
+select tests.clear_authentication();
+update private.generation_plan_limits set monthly_export_rows = 2 where plan = 'trial';
+insert into contacts (tenant_id, kind, company_name, siret, source, tags)
+select tests.tenant('a'), 'company', 'Société générée ' || i, s, 'generation', array['generated-test']
+  from (values (1, '72835450700002'), (2, '75516752500004'), (3, '50812506900007')) v(i, s);
+create temp table generated as select id, row_number() over (order by company_name) n from contacts where 'generated-test' = any (tags);
+grant select on generated to authenticated;
+select tests.authenticate_as(tests.uid('a_owner'));
+select is(tests.error_detail(format($$select export_contacts(%L, '{"tags": ["generated-test"]}')$$, tests.tenant('a')))::jsonb,
+  '{"max_rows": 2, "used": 0, "remaining": 2, "generated": 3}'::jsonb, 'three generated records do not fit a monthly allowance of 2, even for an owner');
+select throws_ok(format($$select export_contacts(%L, '{"tags": ["generated-test"]}')$$, tests.tenant('a')), '54000', 'export_plan_limit',
+  'the plan refusal has its own code');
+select is(jsonb_array_length(export_contacts(tests.tenant('a'), '{}', (select array_agg(id) from (select id from generated where n <= 2 union all select id from picked) x))),
+  6, 'two generated records and four others fit');
+select is(tests.error_detail(format($$select export_contacts(%L, '{}', %L)$$, tests.tenant('a'), (select array_agg(id) from generated where n = 3)))::jsonb,
+  '{"max_rows": 2, "used": 2, "remaining": 0, "generated": 1}'::jsonb, 'the month''s allowance is spent');
+select is(jsonb_array_length(export_contacts(tests.tenant('a'), '{"tags": ["export-test"]}')), 4, 'records that were not generated still go out');
+select tests.clear_authentication();
+select is((select rows_exported from private.generated_export_usage where tenant_id = tests.tenant('a')), 2, 'the month''s counter holds the 2 exported generated records');
 
 select * from finish();
 rollback;
