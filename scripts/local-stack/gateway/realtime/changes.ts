@@ -485,20 +485,21 @@ export class ChangeDispatcher {
   private async relMeta(conn: Sql, relid: number): Promise<RelMeta> {
     const [r] = await conn`
       select c.relrowsecurity as rls, format('%I.%I', n.nspname, c.relname) as qualified,
-             coalesce((select array_agg(a.attname::text order by k.ord)
+             coalesce((select json_agg(a.attname::text order by k.ord)
                          from pg_index ix
                          cross join lateral unnest(ix.indkey) with ordinality as k(attnum, ord)
                          join pg_attribute a on a.attrelid = ix.indrelid and a.attnum = k.attnum
-                        where ix.indrelid = c.oid and ix.indisprimary), '{}') as pk,
-             coalesce((select array_agg(format_type(a.atttypid, a.atttypmod) order by k.ord)
+                        where ix.indrelid = c.oid and ix.indisprimary), '[]')::text as pk,
+             coalesce((select json_agg(format_type(a.atttypid, a.atttypmod) order by k.ord)
                          from pg_index ix
                          cross join lateral unnest(ix.indkey) with ordinality as k(attnum, ord)
                          join pg_attribute a on a.attrelid = ix.indrelid and a.attnum = k.attnum
-                        where ix.indrelid = c.oid and ix.indisprimary), '{}') as pk_types
+                        where ix.indrelid = c.oid and ix.indisprimary), '[]')::text as pk_types
         from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = ${relid}`
     if (!r) return { pk: [], rls: true, checkSql: '' }
-    const pk = r.pk as string[]
-    const types = r.pk_types as string[]
+    // JSON text, not Postgres arrays: the pool reads no array types (see realtime/index.ts).
+    const pk = JSON.parse(r.pk as string) as string[]
+    const types = JSON.parse(r.pk_types as string) as string[]
     // Which of the given keys (WAL text, PK column order) this role can SELECT now.
     const checkSql = `select coalesce(json_agg(json_build_array(${pk.map((c) => `t.${qi(c)}::text`).join(', ')})), '[]')::text as keys ` +
       `from ${r.qualified as string} as t where (${pk.map((c) => `t.${qi(c)}`).join(', ')}) in ` +
@@ -509,7 +510,7 @@ export class ChangeDispatcher {
   private async ensureTypeNames(conn: Sql, rel: Relation): Promise<void> {
     const missing = rel.columns.map((c) => c.typeOid).filter((o) => !this.typeNames.has(o))
     if (!missing.length) return
-    const rows = await conn`select oid::int as oid, typname::text as name from pg_type where oid = any(${missing}::oid[])`
+    const rows = await conn`select oid::int as oid, typname::text as name from pg_type where oid = any(string_to_array(${missing.join(',')}, ',')::oid[])`
     for (const r of rows) this.typeNames.set(r.oid as number, r.name as string)
   }
 

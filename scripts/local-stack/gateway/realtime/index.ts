@@ -157,8 +157,10 @@ export function createRealtime(ctx: GatewayContext): GatewayModule {
   const log = ctx.log
   const channelsWithChanges = new Set<Channel>()
   // Its own superuser connection: the RLS checks switch roles, and they must not queue behind REST's schema loads.
+  // No array types fetched on connect (its queries send and read text and JSON only): a
+  // connection that dies during that internal fetch would leave the pool without them.
   const changesDb = postgres(ctx.cfg.dbUrl, {
-    max: 1, onnotice: () => {}, connection: { application_name: 'realtime_changes' },
+    max: 1, onnotice: () => {}, fetch_types: false, connection: { application_name: 'realtime_changes' },
     // Back within half a second of Postgres (postgres.js would otherwise grow the wait to 20 s).
     connect_timeout: 10, backoff: (retries: number) => Math.min(0.05 * retries, 0.5),
   })
