@@ -18,6 +18,9 @@ async function demoFigures() {
   }
 }
 
+/** The sidebar of issue 5, in its order (Modèles sits between Séquences and the inbox). */
+const SIDEBAR = ['Tableau de bord', 'Prospects', 'Bases', 'Séquences', 'Boîte de réception', 'Pipeline', 'Agenda', 'Formulaires', 'Documents', 'Analytique', 'Réglages']
+
 test('the demo owner signs in and the dashboard shows the demo agency’s real figures', async ({ page }) => {
   const c = await watchConsole(page)
   const figures = await demoFigures()
@@ -29,13 +32,11 @@ test('the demo owner signs in and the dashboard shows the demo agency’s real f
   await expect(page.getByTestId('kpi-openDeals')).toContainText(fr(figures.openDeals))
   await expect(page.getByTestId('kpi-pipelineValue')).toContainText('€')
   if (figures.lastActivity) await expect(page.getByRole('region', { name: 'Activité récente' })).toContainText(figures.lastActivity.slice(0, 20))
-  // Modules other issues build are disabled, not broken links.
+  // Every module of the product is in the sidebar, as a link (none disabled, none leading to a 404).
   const nav = page.getByRole('navigation', { name: 'Navigation principale' })
   await expect(nav.getByRole('link', { name: 'Tableau de bord' })).toHaveAttribute('aria-current', 'page')
-  const disabled = nav.locator('[aria-disabled="true"]')
-  for (const label of await disabled.allInnerTexts()) {
-    await expect(nav.getByRole('link', { name: label.trim(), exact: true })).toHaveAttribute('aria-disabled', 'true')
-  }
+  for (const label of SIDEBAR) await expect(nav.getByRole('link', { name: label, exact: true })).toHaveAttribute('href', /^\//)
+  await expect(nav.locator('[aria-disabled="true"]')).toHaveCount(0)
   await auditPage(page, 'tableau-de-bord')
   c.assertClean()
 })
@@ -95,6 +96,42 @@ test('settings pages of the demo owner: team, agency, profile', async ({ page })
   await open(page, '/onboarding')
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Configurons votre agence')
   await auditPage(page, 'onboarding-agence-demo')
+  c.assertClean()
+})
+
+test('Agenda, Formulaires and Documents: honest pages that say what is coming and where to work meanwhile, in French and English', async ({ page, context }) => {
+  const c = await watchConsole(page)
+  await signIn(page, DEMO_OWNER)
+  await expect(page.getByTestId('kpi-contacts')).toBeVisible()
+  const nav = page.getByRole('navigation', { name: 'Navigation principale' })
+  const modules = [
+    { label: 'Agenda', path: '/agenda', action: "Ouvrir la vue Aujourd'hui", to: '/pipeline/aujourdhui', shot: 'agenda' },
+    { label: 'Formulaires', path: '/formulaires', action: 'Importer des contacts', to: '/prospects/import', shot: 'formulaires' },
+    { label: 'Documents', path: '/documents', action: 'Ouvrir le pipeline', to: '/pipeline', shot: 'documents' },
+  ]
+  for (const m of modules) {
+    await nav.getByRole('link', { name: m.label, exact: true }).click()
+    await expect(page).toHaveURL(new RegExp(`${m.path}$`))
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(m.label)
+    await expect(nav.getByRole('link', { name: m.label, exact: true })).toHaveAttribute('aria-current', 'page')
+    await expect(page.getByText('En préparation')).toBeVisible()
+    await expect(page.getByText('En attendant', { exact: true })).toBeVisible()
+    await expect(page.getByRole('link', { name: m.action })).toHaveAttribute('href', m.to)
+    await auditPage(page, m.shot)
+  }
+  await page.getByRole('link', { name: 'Ouvrir le pipeline' }).click()
+  await expect(page).toHaveURL(/\/pipeline$/)
+
+  // English: the same pages, their messages loaded for that locale only.
+  await context.addCookies([{ name: 'immo_locale', value: 'en', url: page.url() }])
+  await open(page, '/agenda')
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Calendar')
+  await expect(page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Forms', exact: true })).toBeVisible()
+  await expect(page.getByRole('link', { name: 'Open the Today view' })).toHaveAttribute('href', '/pipeline/aujourdhui')
+  await auditPage(page, 'agenda-en')
+  await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Forms', exact: true }).click()
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Forms')
+  await expect(page.getByText('Coming soon')).toBeVisible()
   c.assertClean()
 })
 

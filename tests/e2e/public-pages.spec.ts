@@ -37,3 +37,17 @@ test('a callback without code or token is refused without a stack trace', async 
   await expect(page).toHaveURL(/\/connexion\?erreur=lien_invalide/)
   await expect(page.getByRole('alert')).toContainText("Ce lien n'est pas valide")
 })
+
+test('sign-in switches to English and back; the choice survives a reload (messages load per locale)', async ({ page }) => {
+  const c = await watchConsole(page)
+  await open(page, '/connexion')
+  await page.getByRole('navigation', { name: 'Langue' }).getByRole('button', { name: 'English' }).click()
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sign in to your agency')
+  await expect(page.locator('html')).toHaveAttribute('lang', 'en-GB')
+  await open(page, '/connexion')
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sign in to your agency')
+  await auditPage(page, 'connexion-en')
+  await page.getByRole('navigation', { name: 'Language' }).getByRole('button', { name: 'Français' }).click()
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Connexion à votre agence')
+  c.assertClean()
+})
