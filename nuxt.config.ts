@@ -13,6 +13,9 @@ export default defineNuxtConfig({
   // The build folder stays inside the project (generated files resolve node_modules from there).
   ...(buildRoot ? { buildDir: `.nuxt-${basename(buildRoot)}`, nitro: { output: { dir: join(buildRoot, '.output') } } } : {}),
   telemetry: false,
+  // Links prefetch their page's code on hover or focus, not as soon as they are visible: the
+  // sidebar alone would otherwise download every module's page on each first load.
+  experimental: { defaults: { nuxtLink: { prefetchOn: { visibility: false, interaction: true } } } },
   components: [{ path: '~~/components', pathPrefix: false }],
   imports: { dirs: ['~~/composables', '~~/stores'] },
   modules: ['@pinia/nuxt', '@nuxtjs/tailwindcss', '@nuxtjs/i18n', '@vueuse/nuxt'],
@@ -43,6 +46,11 @@ export default defineNuxtConfig({
       { code: 'en', language: 'en-GB', name: 'English', files: localeFiles('en') },
     ],
     detectBrowserLanguage: { useCookie: true, cookieKey: 'immo_locale', fallbackLocale: 'fr' },
-    bundle: { optimizeTranslationDirective: false },
+    // First-load JS budget (issue 5: < 250 kB gzip per page): each locale's messages are their own
+    // chunks, fetched only for the active locale (they were all in the entry chunk, fr and en);
+    // messages are precompiled at build time, so the runtime message compiler is dropped, and the
+    // <i18n-t>/v-t globals (unused) are not installed.
+    lazy: true,
+    bundle: { optimizeTranslationDirective: false, dropMessageCompiler: true, fullInstall: false },
   },
 })

@@ -55,10 +55,12 @@ async function signedInState(browser: Browser, appUrl: string) {
   const ctx = await browser.newContext({ locale: 'fr-FR' })
   const page = await ctx.newPage()
   await page.goto(`${appUrl}/connexion`)
+  // Type only once Vue has hydrated the form (as tests/e2e/helpers.ts `open` does).
+  await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 60_000 })
   await page.getByRole('textbox', { name: 'Adresse e-mail' }).fill(DEMO.email)
   await page.getByRole('textbox', { name: 'Mot de passe', exact: true }).fill(DEMO.password)
   await page.getByRole('button', { name: 'Se connecter' }).click()
-  await page.waitForURL((u) => u.pathname === '/')
+  await page.waitForURL((u) => u.pathname === '/', { timeout: 120_000 })
   const state = await ctx.storageState()
   await ctx.close()
   return state

@@ -105,7 +105,8 @@ test('the dashboard shows, for the chosen period, the figures computed from the 
   // The onboarding-era KPIs keep their places.
   await expect(page.getByTestId('kpi-contacts')).toBeVisible()
   await expect(page.getByTestId('kpi-pipelineValue')).toContainText('€')
-  // Charts render (lazy ECharts canvas).
+  // Charts render (ECharts is fetched once a chart comes near the viewport).
+  await page.getByTestId('widget-pipeline').scrollIntoViewIfNeeded()
   await expect(page.getByTestId('widget-pipeline').locator('canvas')).toBeVisible()
   await auditPage(page, 'tableau-de-bord-performance')
   c.assertClean()
@@ -126,7 +127,8 @@ test('/analytique: same figures, every widget, a period picker and CSV/XLSX expo
   await expect(page.getByTestId('table-segments')).toContainText('Farming Levallois')
   await expect(page.getByTestId('table-time-in-stage')).toContainText('Estimation')
   await expect(page.getByTestId('widget-heatmap')).toContainText('Meilleurs créneaux')
-  // ECharts draws on several stacked canvases; the first is the chart itself.
+  // ECharts draws on several stacked canvases; the first is the chart itself (fetched once near the viewport).
+  await page.getByTestId('widget-heatmap').scrollIntoViewIfNeeded()
   await expect(page.getByTestId('widget-heatmap').locator('canvas').first()).toBeVisible()
 
   // Export of a table: CSV for French Excel (BOM, semicolons), and XLSX.
