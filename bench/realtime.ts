@@ -3,6 +3,7 @@
  *
  *   npx tsx bench/realtime.ts [--rate=1000] [--seconds=10] [--subscribers=200] [--tenants=20]
  *                             [--filter=tenant|none] [--rounds=2] [--mode=both|gateway|bare]
+ *                             [--commit=sync|async]
  *
  * The stack (Postgres + gateway) runs in a child process, so the 200 client
  * sockets and the inserter (this process) never share the gateway's event loop.
@@ -24,6 +25,13 @@
  * per-subscriber work. Both slots stream during every round; rounds
  * alternate gateway and bare runs, so machine noise hits both; ratios are
  * gateway / bare.
+ *
+ * `--commit=sync` (default) makes the inserter's sessions commit with
+ * `synchronous_commit = on`, as on Supabase. The test-mode cluster runs with
+ * `synchronous_commit = off`, where a commit's WAL is flushed — and only then
+ * read by walsenders — on the WAL writer's cycle (up to 3 × wal_writer_delay,
+ * 600 ms): `--commit=async` keeps that, and its latency is then mostly the
+ * WAL writer's, in both paths.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
@@ -43,6 +51,7 @@ const TENANTS = Number(argv('tenants', '20'))
 const FILTER = argv('filter', 'tenant') as 'tenant' | 'none'
 const ROUNDS = Number(argv('rounds', '2'))
 const MODE = argv('mode', 'both') as 'both' | 'gateway' | 'bare'
+const COMMIT = argv('commit', 'sync') as 'sync' | 'async'
 
 const pct = (xs: number[], p: number) => {
   if (!xs.length) return NaN
@@ -230,7 +239,7 @@ const show = (name: string, r: RunResult) =>
 async function main() {
   const { child, info } = await startChild<{ cfg: { dbUrl: string; apiUrl: string; keys: { jwtSecret: string; anonKey: string } } }>(['--serve-stack'])
   const cfg = info.cfg
-  const sql = postgres(cfg.dbUrl, { max: 16, onnotice: () => {} })
+  const sql = postgres(cfg.dbUrl, { max: 16, onnotice: () => {}, connection: { synchronous_commit: COMMIT === 'sync' ? 'on' : 'off' } })
   let bare: { child: ChildProcess; info: { url: string } } | undefined
   try {
     await sql.unsafe(`
@@ -283,7 +292,7 @@ async function main() {
     })
 
     if (MODE !== 'gateway') bare = await startChild<{ url: string }>(['--serve-bare', cfg.dbUrl])
-    console.log(`${SUBSCRIBERS} subscribers (${TENANTS} tenants, filter=${FILTER}), ${RATE} single-row inserts/s for ${SECONDS} s, ${ROUNDS} round(s)`)
+    console.log(`${SUBSCRIBERS} subscribers (${TENANTS} tenants, filter=${FILTER}), ${RATE} single-row inserts/s for ${SECONDS} s (${COMMIT} commit), ${ROUNDS} round(s)`)
     const results: { gateway: RunResult[]; bare: RunResult[] } = { gateway: [], bare: [] }
     for (let round = 1; round <= ROUNDS; round++) {
       if (MODE !== 'bare') {
