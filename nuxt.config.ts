@@ -11,7 +11,14 @@ export default defineNuxtConfig({
   srcDir: 'app',
   devtools: { enabled: false },
   // The build folder stays inside the project (generated files resolve node_modules from there).
-  ...(buildRoot ? { buildDir: `.nuxt-${basename(buildRoot)}`, nitro: { output: { dir: join(buildRoot, '.output') } } } : {}),
+  ...(buildRoot ? { buildDir: `.nuxt-${basename(buildRoot)}` } : {}),
+  nitro: {
+    ...(buildRoot ? { output: { dir: join(buildRoot, '.output') } } : {}),
+    // The communes dataset is read at run time (createRequire in server/utils/communes.ts and
+    // server/api/import/postal-codes.get.ts), which the bundler cannot see: copy it into
+    // .output/server/node_modules, otherwise a server built outside the checkout finds no data.
+    externals: { traceInclude: ['@etalab/decoupage-administratif/data/communes.json'] },
+  },
   telemetry: false,
   // Links prefetch their page's code on hover or focus, not as soon as they are visible: the
   // sidebar alone would otherwise download every module's page on each first load.
