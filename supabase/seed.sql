@@ -49,7 +49,7 @@ values
   ('e7011e00-0000-4000-8000-000000000001', 'etoile-immobilier', 'Agence Étoile Immobilier SAS', 'Étoile Immobilier', '58213577835770',
    '42 rue du Faubourg Saint-Honoré', '75008', 'Paris', '{residential,luxury,rental}',
    '{appartement,maison,hotel_particulier,local_commercial}', '{"Paris 8e","Neuilly-sur-Seine","Levallois-Perret"}', 5,
-   '{Hektor,"Google Workspace",SeLoger}', 'tenants/etoile-immobilier/logo.svg', '#1d3557', 'pro',
+   '{Hektor,"Google Workspace",SeLoger}', null, '#1d3557', 'pro',
    'a1e7d0e0-0000-4000-8000-000000000001'),
   ('e7011e00-0000-4000-8000-000000000002', 'rive-gauche', 'Cabinet Rive Gauche SARL', 'Rive Gauche', '61234987849875',
    '18 rue de Sèvres', '75006', 'Paris', '{residential}', '{appartement}', '{"Paris 6e","Paris 7e"}', 1,

@@ -28,6 +28,8 @@ test('the demo owner signs in and the dashboard shows the demo agency’s real f
   await expect(page).toHaveURL(/\/$/)
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(/(Bonjour|Bonsoir) Claire/)
   await expect(page.getByTestId('tenant-switcher')).toContainText('Étoile')
+  // No broken logo in the top bar: any logo image there has loaded.
+  await expect.poll(() => page.getByTestId('tenant-switcher').locator('img').evaluateAll((els) => els.every((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 0))).toBe(true)
   await expect(page.getByTestId('kpi-contacts')).toContainText(fr(figures.contacts))
   await expect(page.getByTestId('kpi-openDeals')).toContainText(fr(figures.openDeals))
   await expect(page.getByTestId('kpi-pipelineValue')).toContainText('€')
@@ -164,10 +166,18 @@ test('agency settings: the logo goes to storage and shows in the top bar; a wron
   const img = page.getByTestId('agency-logo')
   await expect(img).toBeVisible()
   await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0)).toBe(true)
-  await expect(page.getByTestId('tenant-switcher').locator('img')).toBeVisible()
+  // The top bar's copy is served by storage to another origin: it must be an image the browser decodes
+  // (a JSON error or a wrong content type is blocked as ERR_BLOCKED_BY_ORB and leaves a broken image).
+  const topLogo = page.getByTestId('tenant-switcher').locator('img')
+  await expect(topLogo).toBeVisible()
+  await expect.poll(() => topLogo.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0)).toBe(true)
+  const served = await page.request.get((await topLogo.getAttribute('src'))!)
+  expect(served.status()).toBe(200)
+  expect(served.headers()['content-type']).toBe('image/svg+xml')
   await auditPage(page, 'reglages-agence-logo')
   await page.getByRole('button', { name: 'Retirer' }).click()
   await expect(img).toHaveCount(0)
+  await expect(topLogo).toHaveCount(0)
   c.assertClean()
 })
 
