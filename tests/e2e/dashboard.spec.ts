@@ -105,6 +105,22 @@ test('the dashboard shows, for the chosen period, the figures computed from the 
   // The onboarding-era KPIs keep their places.
   await expect(page.getByTestId('kpi-contacts')).toBeVisible()
   await expect(page.getByTestId('kpi-pipelineValue')).toContainText('€')
+  // At 1280 px the four key figures share one row: each figure fits inside its card. Amounts from a
+  // million up read compact ("30,4 M €"), the full amount in the tooltip and for screen readers.
+  await page.setViewportSize({ width: 1280, height: 900 })
+  for (const id of ['kpi-contacts', 'kpi-openDeals', 'kpi-pipelineValue', 'kpi-won']) {
+    const figure = page.getByTestId(id).locator('p').first()
+    await expect.poll(() => figure.evaluate((p) => p.scrollWidth - p.clientWidth), { message: `${id} overflows its card at 1280 px` }).toBeLessThanOrEqual(0)
+  }
+  const won = page.getByTestId('kpi-won').locator('p').first()
+  if (x.wonValue >= 1_000_000) {
+    await expect(won).toHaveAttribute('title', frMoney(x.wonValue))
+    await expect(won.locator('[aria-hidden="true"]')).toHaveText(new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR', notation: 'compact', maximumFractionDigits: 1 }).format(x.wonValue))
+  } else {
+    await expect(won).not.toHaveAttribute('title', /./)
+  }
+  await page.screenshot({ path: join(SHOTS, 'tableau-de-bord-performance-1280.png') })
+  await page.setViewportSize({ width: 1440, height: 900 })
   // Charts render (ECharts is fetched once a chart comes near the viewport).
   await page.getByTestId('widget-pipeline').scrollIntoViewIfNeeded()
   await expect(page.getByTestId('widget-pipeline').locator('canvas')).toBeVisible()
