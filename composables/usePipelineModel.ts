@@ -211,7 +211,7 @@ export interface Column {
   stage: BoardStage
   deals: BoardDeal[]
   count: number
-  /** Sum of the EUR values (deals without value count as 0). */
+  /** Sum of the EUR values (deals without value count as 0); a won column sums what was signed, coalesce(won_amount, value), as the reports do. */
   total: number
   /** Sum of EUR value × probability (the deal's, else the stage's). */
   weighted: number
@@ -231,11 +231,12 @@ export function buildColumns(stages: BoardStage[], deals: BoardDeal[], filters: 
     let otherCurrency = 0
     let withoutValue = 0
     for (const d of list) {
-      if (d.value === null) withoutValue++
+      const amount = stage.kind === 'won' ? (d.won_amount ?? d.value) : d.value
+      if (amount === null) withoutValue++
       else if (d.currency !== 'EUR') otherCurrency++
       else {
-        total += d.value
-        weighted += (d.value * (d.probability ?? stage.probability)) / 100
+        total += amount
+        weighted += (amount * (d.probability ?? stage.probability)) / 100
       }
     }
     return { stage, deals: list, count: list.length, total, weighted, otherCurrency, withoutValue }

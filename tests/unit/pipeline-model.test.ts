@@ -71,6 +71,13 @@ describe('columns and totals', () => {
     expect(cols[2]!.total).toBe(300000)
     expect(cols.every((c) => Number.isFinite(c.total) && Number.isFinite(c.weighted))).toBe(true)
   })
+  it('a won column sums the signed amounts (won_amount, else the value), as the reports do', () => {
+    const cols = buildColumns(stages, [
+      deal('w1', { stage_id: 'sw', value: 850000, won_amount: 800000 }),
+      deal('w2', { stage_id: 'sw', value: 300000, won_amount: null }),
+    ], emptyFilters(), 'manual')
+    expect(cols[2]!.total).toBe(1_100_000)
+  })
   it('filters apply before the totals', () => {
     const f = { ...emptyFilters(), minValue: 150000 }
     const cols = buildColumns(stages, [deal('a', { value: 200000 }), deal('b', { value: 100000 }), deal('c', { value: null })], f, 'manual')
