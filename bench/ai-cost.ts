@@ -19,6 +19,7 @@ import { startFakeOpenAI } from '../supabase/functions/_shared/ai/fake_openai.ts
 import { serviceUsageRecorder } from '../supabase/functions/_shared/ai/usage.ts'
 import { createLogger } from '../supabase/functions/_shared/log.ts'
 import { createHandler } from '../supabase/functions/ai-generate/handler.ts'
+import { percentile as pct } from './lib/stats.ts'
 
 const arg = (name: string, d: string) => Deno.args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d
 const N = Number(arg('n', '50'))
@@ -70,7 +71,6 @@ for (const c of contacts) {
 const usage = await sql`select cost_eur::float8 as cost, prompt_tokens, completion_tokens, latency_ms, outcome::text, model from ai_usage where tenant_id = ${tenant.id} order by created_at`
 const ok = usage.filter((u) => u.outcome === 'ok')
 const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]
 const overhead = totals.map((t, i) => t - (usage[i]?.latency_ms ?? 0))
 const perGen = avg(ok.map((u) => u.cost))
 console.log(`provider: ${provider}; model: ${ok[0]?.model ?? '-'}; channel: ${CHANNEL}`)

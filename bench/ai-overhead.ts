@@ -15,7 +15,7 @@
  * against its physical limit, the provider's own first content chunk; and the
  * same through the gateway's functions relay (HTTP, the path the browser takes).
  */
-export {}
+import { percentile as pct } from './lib/stats.ts'
 
 const argN = (argv: string[]) => Number(argv.find((a) => a.startsWith('--n='))?.split('=')[1] ?? '40')
 
@@ -132,7 +132,6 @@ if (typeof Deno === 'undefined') {
   for (const c of contacts.slice(N + 3)) plain.push(await once(c.id, direct, false))
   const plainOverhead = plain.filter((r) => r.ok).map((r) => r.total - r.provider)
   const good = runs.filter((r) => r.ok)
-  const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!
   const overhead = good.map((r) => r.total - r.provider)
   const ttftGap = good.map((r) => r.ttft - r.providerTtft)
 

@@ -23,6 +23,7 @@ import { gzipSync } from 'node:zlib'
 import { chromium, type Browser, type Page } from '@playwright/test'
 import { ROOT } from '../scripts/local-stack/config.ts'
 import { startApp, startStack } from '../scripts/local-stack/stack.ts'
+import { percentile as pct } from './lib/stats.ts'
 
 const arg = (name: string, d: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d)
 const RUNS = arg('runs', 5)
@@ -31,10 +32,6 @@ const PAGES = ['/', '/prospects', '/bases', '/sequences', '/boite-de-reception',
 const LCP_BUDGET_MS = 1000
 const JS_BUDGET_KB = 250
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!
-}
 
 /** LCP of the page now loading, read from the browser's own PerformanceObserver. */
 async function lcp(page: Page): Promise<number> {

@@ -19,6 +19,7 @@ import { join } from 'node:path'
 import postgres from 'postgres'
 import { startStack } from '../scripts/local-stack/stack.ts'
 import { generateLoadData } from '../scripts/generate-load-data.ts'
+import { percentile as pct } from './lib/stats.ts'
 
 const arg = (name: string, d: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d)
 const CONTACTS = arg('contacts', 100_000)
@@ -27,10 +28,6 @@ const ITER = arg('iterations', 40)
 const WIDGET_BUDGET = 150
 const DASHBOARD_BUDGET = 400
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!
-}
 
 async function main() {
   const tmp = mkdtempSync(join(tmpdir(), 'immo-bench-dash-'))

@@ -17,6 +17,7 @@ import { join } from 'node:path'
 import postgres from 'postgres'
 import { startStack } from '../scripts/local-stack/stack.ts'
 import { generateLoadData } from '../scripts/generate-load-data.ts'
+import { percentile as pct } from './lib/stats.ts'
 
 const arg = (name: string, d: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d)
 const TENANTS = arg('tenants', 1000)
@@ -31,10 +32,6 @@ interface Case {
   member?: () => [string, unknown[]]
 }
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]
-}
 
 async function main() {
   const tmp = mkdtempSync(join(tmpdir(), 'immo-bench-'))

@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 import postgres from 'postgres'
+import { percentile as pct } from './lib/stats.ts'
 
 const argv = (name: string, d: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d
 const ITER = Number(argv('iterations', '400'))
@@ -29,10 +30,6 @@ const CONNECTIONS = Number(argv('connections', '50'))
 /** The gateway's authenticator pool size (scripts/local-stack/gateway/context.ts). */
 const GATEWAY_POOL = Number(argv('pool', process.env.GATEWAY_API_POOL ?? '20'))
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!
-}
 
 async function time(fn: () => Promise<unknown>): Promise<number[]> {
   for (let i = 0; i < 30; i++) await fn() // warm-up

@@ -27,6 +27,7 @@ import postgres from 'postgres'
 import WebSocket from 'ws'
 import { ROOT } from '../scripts/local-stack/config.ts'
 import { startApp, startStack } from '../scripts/local-stack/stack.ts'
+import { percentile as pct } from './lib/stats.ts'
 
 const arg = (name: string, d: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d)
 const DEALS = arg('deals', 2000)
@@ -36,10 +37,6 @@ const OWNER = 'a1e7d0e0-0000-4000-8000-000000000001'
 const DEMO = { email: 'demo@immo-ai.test', password: 'ImmoDemo2026!' }
 const FRAME_MS = 1000 / 60
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!
-}
 const ms = (x: number) => `${x.toFixed(1)} ms`
 
 async function main() {

@@ -42,6 +42,7 @@ import { join } from 'node:path'
 import { SignJWT } from 'jose'
 import postgres from 'postgres'
 import WebSocket, { WebSocketServer } from 'ws'
+import { percentile as pct } from './lib/stats.ts'
 
 const argv = (name: string, d: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d
 const RATE = Number(argv('rate', '1000'))
@@ -53,11 +54,6 @@ const ROUNDS = Number(argv('rounds', '2'))
 const MODE = argv('mode', 'both') as 'both' | 'gateway' | 'bare'
 const COMMIT = argv('commit', 'sync') as 'sync' | 'async'
 
-const pct = (xs: number[], p: number) => {
-  if (!xs.length) return NaN
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!
-}
 
 // ------------------------------------------------------------------ children
 

@@ -21,14 +21,11 @@ import { join } from 'node:path'
 import postgres from 'postgres'
 import { generateLoadData } from '../scripts/generate-load-data.ts'
 import { startStack } from '../scripts/local-stack/stack.ts'
+import { percentile as pct } from './lib/stats.ts'
 
 const arg = (name: string, d: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d)
 const CONTACTS = arg('contacts', 100_000)
 const ITER = arg('iterations', 200)
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]
-}
 const ms = (x: number) => `${x.toFixed(2)} ms`
 
 async function main() {

@@ -27,6 +27,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
+import { percentile as pct } from './lib/stats.ts'
 
 const ROOT = join(import.meta.dirname, '..')
 const arg = (name: string, def: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def
@@ -43,10 +44,6 @@ const OPEN_AT = '2027-03-30 10:00 Europe/Paris'
 
 const fmt = (n: number, d = 1) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : NaN
-}
 
 let env: Record<string, string>
 let stopStack: (() => Promise<void>) | undefined
