@@ -64,6 +64,24 @@ export async function settled(page: Page) {
   await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running' || (a.effect?.getTiming().iterations ?? 1) === Infinity))
 }
 
+/**
+ * Scrolls through the page so content loaded when it nears the screen (charts) is there,
+ * then back to the top: a full-page capture taken while scrolled draws the fixed top bar
+ * and sidebar in the middle of the image.
+ */
+async function revealWholePage(page: Page) {
+  await page.evaluate(async () => {
+    const step = window.innerHeight
+    for (let y = 0; y < document.documentElement.scrollHeight; y += step) {
+      window.scrollTo(0, y)
+      await new Promise((r) => requestAnimationFrame(() => r(null)))
+    }
+  })
+  await page.waitForLoadState('networkidle', { timeout: 5_000 }).catch(() => {})
+  await page.evaluate(() => window.scrollTo(0, 0))
+  await settled(page)
+}
+
 /** Full-page screenshots at 1440 px and 375 px into tests/e2e/screenshots/ (git-ignored). */
 export async function screenshots(page: Page, name: string) {
   const dir = join(process.cwd(), 'tests/e2e/screenshots')
@@ -74,6 +92,7 @@ export async function screenshots(page: Page, name: string) {
     await settled(page)
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
     expect(overflow, `${name} overflows horizontally at ${width}px`).toBeLessThanOrEqual(0)
+    await revealWholePage(page)
     await page.screenshot({ path: join(dir, `${name}-${width}.png`), fullPage: true })
   }
   await page.setViewportSize(original)
