@@ -4,6 +4,7 @@
 -- pause/resume, event replay counted once, suppression on STOP.
 begin;
 \ir _helpers.psql
+select tests.hold_sending_tick();
 select tests.seed_two_tenants();
 select plan(36);
 

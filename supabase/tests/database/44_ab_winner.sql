@@ -3,6 +3,7 @@
 -- count; a user's override sticks; the winner takes the remaining traffic.
 begin;
 \ir _helpers.psql
+select tests.hold_sending_tick();
 select tests.seed_two_tenants();
 select plan(17);
 

@@ -5,6 +5,7 @@
 -- enrolments, running ones finish their version).
 begin;
 \ir _helpers.psql
+select tests.hold_sending_tick();
 select tests.seed_two_tenants();
 select plan(24);
 

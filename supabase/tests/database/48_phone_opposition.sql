@@ -5,6 +5,7 @@
 -- is for admins (tenant list) or the service role (platform list).
 begin;
 \ir _helpers.psql
+select tests.hold_sending_tick();
 select tests.seed_two_tenants();
 select plan(22);
 

@@ -4,6 +4,7 @@
 -- in [min, max], continued across ticks; other tenants' sends stay visible at once.
 begin;
 \ir _helpers.psql
+select tests.hold_sending_tick();
 select tests.seed_two_tenants();
 select plan(13);
 

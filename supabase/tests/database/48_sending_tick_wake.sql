@@ -5,6 +5,7 @@
 -- for the single-flight answer and returned before all of that.)
 begin;
 \ir _helpers.psql
+select tests.hold_sending_tick();
 select tests.seed_two_tenants();
 select plan(7);
 
