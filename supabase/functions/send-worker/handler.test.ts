@@ -33,7 +33,7 @@ Deno.test('composeEmail: links become signed click links, an open pixel is added
 })
 
 Deno.test({ name: 'send-worker: each queued send reaches the provider once; replays and a crash after the call do not double it', ...opts, fn: async () => {
-  const sql = createPool(Deno.env.get('SUPABASE_DB_URL')!, 2)
+  const sql = createPool(Deno.env.get('SUPABASE_DB_URL')!, 3)
   const sentEmails: OutgoingEmail[] = []
   const sentSms: OutgoingSms[] = []
   setProviders({
@@ -42,6 +42,10 @@ Deno.test({ name: 'send-worker: each queued send reaches the provider once; repl
     sms: { name: 'twilio', send: async (m) => (sentSms.push(m), { providerMessageId: `SM-${m.sendId}` }), find: async () => null },
   })
   const slug = `sw-${crypto.randomUUID().slice(0, 8)}`
+  // Hold the tick's lock for the whole test: pg_cron's minutely tick would otherwise answer our tick
+  // "another tick is running", or wake the real send-worker, which would drain this test's queue.
+  const tickLock = await sql.reserve()
+  await tickLock`select pg_advisory_lock(hashtext('private.enqueue_due_steps'))`
   try {
     await sql`select pgmq.purge_queue('email')`
     const [t] = await sql`insert into public.tenants (slug, legal_name) values (${slug}, 'Agence Test SARL') returning id`
@@ -55,7 +59,7 @@ Deno.test({ name: 'send-worker: each queued send reaches the provider once; repl
     await sql`insert into public.sequence_enrolments (tenant_id, sequence_id, contact_id, next_due_at)
       select ${t.id}, ${s.id}, id, ${at}::text::timestamptz from unnest(${sql.array(contacts.map((c) => c.id))}::uuid[]) id`
     // The tick at a fixed instant; the worker checks the gate at "now", so place the sends' cap window in the past.
-    const [tick] = await sql`select private.enqueue_due_steps(100, ${at}::text::timestamptz) as r`
+    const [tick] = await tickLock`select private.enqueue_due_steps(100, ${at}::text::timestamptz) as r`
     assert.equal(tick.r.enqueued, 5)
     await sql`update public.message_sends set queued_at = now() - interval '3 days' where tenant_id = ${t.id}`
     // Simulate a worker that died after the provider call for the first send: provider has it, ledger says sending.
@@ -80,6 +84,8 @@ Deno.test({ name: 'send-worker: each queued send reaches the provider once; repl
     assert.ok(real.every((m) => m.headers['List-Unsubscribe-Post'] === 'List-Unsubscribe=One-Click' && m.subject.startsWith('Bonjour Nom')))
   } finally {
     setProviders(undefined)
+    await tickLock`select pg_advisory_unlock(hashtext('private.enqueue_due_steps'))`
+    tickLock.release()
     await sql`delete from public.tenants where slug = ${slug}`
     await sql.end()
   }
