@@ -106,6 +106,11 @@ export async function migrate(sql: Sql, opts: { seed?: boolean; log?: (m: string
       seeded = true
       opts.log?.(`seeded ${relative(ROOT, f)}`)
     }
+    // Planner statistics for the freshly seeded tables, as autovacuum would gather them a little
+    // later on a hosted database. Without them a trigger's cached generic plan can pick a
+    // tenant-only index for an (tenant, e-mail) lookup and scan every contact of the tenant per
+    // imported row (measured: the duplicate check at 0.5 ms/row on 2,000 contacts).
+    if (seeded) await sql`analyze`
   }
   // PostgREST-compatible servers refresh their schema cache on this notification.
   await sql`notify pgrst, 'reload schema'`
