@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict'
 import { createPool } from '../_shared/db.ts'
+import { withTickLock } from '../_shared/sending/testing.ts'
 import type { OutgoingEmail, OutgoingSms } from '../_shared/sending/providers.ts'
 import { composeEmail, composeSms, drainAll, setProviders } from './handler.ts'
 
@@ -42,11 +43,9 @@ Deno.test({ name: 'send-worker: each queued send reaches the provider once; repl
     sms: { name: 'twilio', send: async (m) => (sentSms.push(m), { providerMessageId: `SM-${m.sendId}` }), find: async () => null },
   })
   const slug = `sw-${crypto.randomUUID().slice(0, 8)}`
-  // Hold the tick's lock for the whole test: pg_cron's minutely tick would otherwise answer our tick
-  // "another tick is running", or wake the real send-worker, which would drain this test's queue.
-  const tickLock = await sql.reserve()
-  await tickLock`select pg_advisory_lock(hashtext('private.enqueue_due_steps'))`
-  try {
+  // The tick's lock for the whole test: pg_cron's minutely tick would otherwise answer our tick
+  // "another tick is running", or wake the real send-worker onto this test's queue.
+  try { await withTickLock(sql, async (tickConn) => {
     await sql`select pgmq.purge_queue('email')`
     const [t] = await sql`insert into public.tenants (slug, legal_name) values (${slug}, 'Agence Test SARL') returning id`
     await sql`insert into public.tenant_sending_settings (tenant_id, legal_footer, sender_email) values (${t.id}, 'Agence Test SARL, 1 rue X, Paris', 'agence@test.fr')`
@@ -59,7 +58,7 @@ Deno.test({ name: 'send-worker: each queued send reaches the provider once; repl
     await sql`insert into public.sequence_enrolments (tenant_id, sequence_id, contact_id, next_due_at)
       select ${t.id}, ${s.id}, id, ${at}::text::timestamptz from unnest(${sql.array(contacts.map((c) => c.id))}::uuid[]) id`
     // The tick at a fixed instant; the worker checks the gate at "now", so place the sends' cap window in the past.
-    const [tick] = await tickLock`select private.enqueue_due_steps(100, ${at}::text::timestamptz) as r`
+    const [tick] = await tickConn`select private.enqueue_due_steps(100, ${at}::text::timestamptz) as r`
     assert.equal(tick.r.enqueued, 5)
     await sql`update public.message_sends set queued_at = now() - interval '3 days' where tenant_id = ${t.id}`
     // Simulate a worker that died after the provider call for the first send: provider has it, ledger says sending.
@@ -82,10 +81,8 @@ Deno.test({ name: 'send-worker: each queued send reaches the provider once; repl
     assert.ok(rows.every((x) => x.status === 'sent' && x.provider_message_id), 'every ledger row is sent with its provider id')
     const real = sentEmails.filter((m) => m.headers)
     assert.ok(real.every((m) => m.headers['List-Unsubscribe-Post'] === 'List-Unsubscribe=One-Click' && m.subject.startsWith('Bonjour Nom')))
-  } finally {
+  }) } finally {
     setProviders(undefined)
-    await tickLock`select pg_advisory_unlock(hashtext('private.enqueue_due_steps'))`
-    tickLock.release()
     await sql`delete from public.tenants where slug = ${slug}`
     await sql.end()
   }

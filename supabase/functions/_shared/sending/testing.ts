@@ -63,17 +63,35 @@ export async function sendingFixture(o: { contacts?: number; channel?: 'email' |
  * the clock goes back to real time afterwards.
  */
 export async function atClock<T>(f: Fixture, fn: (tick: () => Promise<{ enqueued: number }>) => Promise<T>, at = OPEN_AT): Promise<T> {
-  const conn = await f.sql.reserve()
+  return withTickLock(f.sql, async (conn) => {
+    await conn`select private.set_sending_clock(${at}::text::timestamptz)`
+    try {
+      return await fn(async () => {
+        const [r] = await conn`select private.enqueue_due_steps(10000, private.sending_now()) as r`
+        return r.r
+      })
+    } finally {
+      await conn`select private.set_sending_clock(null)`
+    }
+  })
+}
+
+/**
+ * Runs `fn` holding the tick's single-flight lock on a reserved connection (run the
+ * test's own ticks on `conn`: the lock is re-entrant there). pg_cron's minutely tick
+ * then neither answers "another tick is running" to the test nor wakes the real
+ * send-worker, which would drain the test's queues.
+ */
+export async function withTickLock<T>(sql: Sql, fn: (conn: Sql) => Promise<T>): Promise<T> {
+  const conn = await sql.reserve()
   try {
     await conn`select pg_advisory_lock(hashtext('private.enqueue_due_steps'))`
-    await conn`select private.set_sending_clock(${at}::text::timestamptz)`
-    return await fn(async () => {
-      const [r] = await conn`select private.enqueue_due_steps(10000, private.sending_now()) as r`
-      return r.r
-    })
+    try {
+      return await fn(conn as unknown as Sql)
+    } finally {
+      await conn`select pg_advisory_unlock(hashtext('private.enqueue_due_steps'))`
+    }
   } finally {
-    await conn`select private.set_sending_clock(null)`
-    await conn`select pg_advisory_unlock(hashtext('private.enqueue_due_steps'))`
     conn.release()
   }
 }
